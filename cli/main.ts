@@ -1,0 +1,65 @@
+/**
+ * The `kopsform` command. Exit codes: 0 success, 1 invalid input (one line per problem on stderr),
+ * 2 usage errors. User errors never print a stack trace; anything else is a bug and does.
+ */
+import { Command, CommanderError } from "commander";
+import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
+import { UserError } from "../spec/problems";
+import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
+import { Io, UsageError, processIo } from "./io";
+import { synth } from "./synth";
+
+/** Exit codes of the contract in DESIGN.md. */
+export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
+
+function buildProgram(io: Io): Command {
+  const program = new Command("kopsform")
+    .description("kops-style highly available Kubernetes clusters on AWS, as plain Terraform (CDKTF).")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, "")),
+      writeErr: (s) => io.err(s.replace(/\n$/, "")),
+    });
+
+  const create = program.command("create").description("Create a resource (kops style).");
+  addCreateClusterCommand(create, io);
+
+  program
+    .command("synth")
+    .description("Synthesize every spec of the config directory into Terraform (one stack per cluster).")
+    .option("--config-dir <dir>", "directory of cluster specs", DEFAULT_CONFIG_DIR)
+    .option("--output <dir>", "output directory (cdktf's layout)", DEFAULT_OUTPUT_DIR)
+    .option("--hcl", "write cdk.tf (HCL) instead of cdk.tf.json")
+    .option("--allow-etcd-member-removal", "accept a spec that removes masters, after the manual etcd procedure")
+    .action(async (o: { configDir: string; output: string; hcl?: boolean; allowEtcdMemberRemoval?: boolean }) => {
+      await synth(
+        { configDir: o.configDir, output: o.output, hcl: !!o.hcl, allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval },
+        io,
+      );
+    });
+
+  return program;
+}
+
+/** Runs `kopsform` with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(normalizeBooleanFlags(argv), { from: "user" });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof UserError) {
+      e.lines.forEach((line) => io.err(line));
+      return EXIT.invalidInput;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The CDKTF app entry, run by the cdktf CLI (`npx cdktf synth|diff|deploy`, see cdktf.json): loads
+ * every spec of the config directory and synthesizes one stack per cluster into the CLI's output
+ * directory. `kopsform synth` does the same in process, without the CLI.
+ */
+import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "./spec/defaults";
+import { loadSpecs } from "./spec/load";
+import { UserError } from "./spec/problems";
+import { synthesizeClusters } from "./stacks/app";
+
+function main(): void {
+  // The cdktf CLI passes its output directory and format in these variables.
+  const configDir = process.env.KOPSFORM_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
+  const outdir = process.env.CDKTF_OUTDIR ?? DEFAULT_OUTPUT_DIR;
+  const hcl = process.env.SYNTH_HCL_OUTPUT === "true";
+  try {
+    const result = synthesizeClusters(loadSpecs(configDir), outdir, hcl);
+    result.summary.forEach((line) => console.log(line));
+  } catch (e) {
+    if (e instanceof UserError) {
+      e.lines.forEach((line) => console.error(line));
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+main();

@@ -1,0 +1,23 @@
+/**
+ * Names derived from the cluster's own name, as kops derives them. Terraform addresses and AWS names
+ * are an API: renaming one destroys and recreates a resource, so these functions never change output
+ * for an existing input.
+ */
+import { createHash } from "crypto";
+
+/** `hacluster.example.com` -> `hacluster-example-com`: the suffix of kops's Terraform names. */
+export function clusterSlug(clusterName: string): string {
+  return clusterName.replace(/\./g, "-");
+}
+
+/**
+ * An AWS name of at most `max` characters (load balancers and target groups allow 32). A longer name
+ * keeps its start and ends with 6 hex digits of its hash, so it stays unique and stable.
+ */
+export function limitedName(name: string, max: number): string {
+  if (name.length <= max) {
+    return name;
+  }
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
+  return `${name.slice(0, max - 7).replace(/-+$/, "")}-${hash}`;
+}

@@ -1,0 +1,182 @@
+/**
+ * Checks of single values, shared by the spec schema and the command line. Each returns undefined
+ * when the value is fine, or a message that names the value and says how to fix it.
+ */
+import { isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
+
+/** `us-west-2a` -> region `us-west-2`, zone letter `a`. Local and Wavelength zones are not supported. */
+const ZONE = /^((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)([a-z])$/;
+
+/** The region a zone belongs to, or undefined when the zone name is not an AWS availability zone. */
+export function regionOf(zone: string): string | undefined {
+  return ZONE.exec(zone)?.[1];
+}
+
+export function checkZone(zone: string): string | undefined {
+  if (!regionOf(zone)) {
+    return `${JSON.stringify(zone)} is not an availability zone name; use names like us-west-2a (region plus zone letter).`;
+  }
+  return undefined;
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A fully qualified DNS name such as `hacluster.example.com` (lower case, at least two labels). */
+export function checkDnsName(name: string, what: string): string | undefined {
+  const labels = name.split(".");
+  if (name.length > 253 || labels.length < 2 || !labels.every((l) => DNS_LABEL.test(l))) {
+    return (
+      `${JSON.stringify(name)} is not a valid ${what}: use a lower-case DNS name with at least two labels, ` +
+      `each 1-63 letters, digits or hyphens (for example hacluster.example.com).`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Instance types look like `<family><generation>[attributes].<size>`: t3.medium, m5d.2xlarge,
+ * m7i-flex.large, u-6tb1.metal.
+ */
+const INSTANCE_TYPE =
+  /^[a-z]+-?[0-9]+[a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[0-9]+xlarge|metal|metal-[0-9]+xl)$/;
+
+export function checkInstanceType(value: string): string | undefined {
+  if (!INSTANCE_TYPE.test(value)) {
+    return `${JSON.stringify(value)} is not an EC2 instance type; use a name like t3.medium or m5.large.`;
+  }
+  return undefined;
+}
+
+/** True for Graviton (arm64) families: a `g` after the generation digit, as in t4g, m6gd, c7gn. */
+export function isArmInstanceType(value: string): boolean {
+  return /^[a-z]+[0-9]+[a-z]*g[a-z]*\./.test(value);
+}
+
+const AWS_ID_KINDS: Readonly<Record<string, string>> = {
+  i: "an EC2 instance id",
+  vpc: "a VPC id",
+  subnet: "a subnet id",
+  ami: "an AMI id",
+  vol: "an EBS volume id",
+  eni: "a network interface id",
+  igw: "an internet gateway id",
+  rtb: "a route table id",
+};
+
+const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export function checkSecurityGroupId(value: string): string | undefined {
+  if (SECURITY_GROUP_ID.test(value)) {
+    return undefined;
+  }
+  const kind = AWS_ID_KINDS[value.split("-")[0]];
+  const what = kind ? `is ${kind}, not a security group` : "is not a security group id";
+  return `${JSON.stringify(value)} ${what}; give security group ids (sg- followed by 8 or 17 hex digits).`;
+}
+
+/** Checks an id of a given AWS kind (`vpc`, `subnet`). */
+export function checkAwsId(value: string, prefix: "vpc" | "subnet"): string | undefined {
+  if (new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`).test(value)) {
+    return undefined;
+  }
+  const kind = AWS_ID_KINDS[value.split("-")[0]];
+  const expected = AWS_ID_KINDS[prefix];
+  return kind
+    ? `${JSON.stringify(value)} is ${kind}, not ${expected}.`
+    : `${JSON.stringify(value)} is not ${expected} (${prefix}- followed by 8 or 17 hex digits).`;
+}
+
+/** A network CIDR for the VPC: IPv4, no host bits, between /16 and /28 (AWS's limits). */
+export function checkNetworkCidr(value: string): string | undefined {
+  const block = parseIpv4Cidr(value);
+  if (!block) {
+    return `${JSON.stringify(value)} is not an IPv4 CIDR; use a block like 172.20.0.0/16.`;
+  }
+  if (!isCanonical(block)) {
+    return `${JSON.stringify(value)} has host bits set; use the network address of the block.`;
+  }
+  if (block.prefix < 16 || block.prefix > 28) {
+    return `${JSON.stringify(value)} is a /${block.prefix}; AWS VPCs take /16 to /28 (kops's default is 172.20.0.0/16).`;
+  }
+  return undefined;
+}
+
+/** A subnet CIDR given by the user: IPv4, no host bits, /16 to /28. */
+export function checkSubnetCidr(value: string): string | undefined {
+  const block = parseIpv4Cidr(value);
+  if (!block || !isCanonical(block) || block.prefix < 16 || block.prefix > 28) {
+    return `${JSON.stringify(value)} is not a usable subnet CIDR; use an IPv4 network address from /16 to /28.`;
+  }
+  return undefined;
+}
+
+/** A CIDR in an access list (IPv4 or IPv6). */
+export function checkAccessCidr(value: string): string | undefined {
+  if (!isCidr(value)) {
+    return `${JSON.stringify(value)} is not a CIDR; use a block like 203.0.113.0/24 (a single address is /32).`;
+  }
+  const v4 = parseIpv4Cidr(value);
+  if (v4 && !isCanonical(v4)) {
+    return `${JSON.stringify(value)} has host bits set; use the network address of the block.`;
+  }
+  return undefined;
+}
+
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const IMAGE_OWNER = /^([0-9]{12}|amazon|aws-marketplace|self)$/;
+
+/** `ami-…`, or `owner/name` where owner is an account id (12 digits), amazon, aws-marketplace or self. */
+export function checkImage(value: string): string | undefined {
+  if (AMI_ID.test(value)) {
+    return undefined;
+  }
+  const slash = value.indexOf("/");
+  if (slash > 0 && IMAGE_OWNER.test(value.slice(0, slash)) && value.length > slash + 1) {
+    return undefined;
+  }
+  return (
+    `${JSON.stringify(value)} is not an image: use an AMI id (ami-0123456789abcdef0) or owner/name, ` +
+    `where owner is a 12-digit account id, amazon, aws-marketplace or self ` +
+    `(for example 293135079892/k8s-1.4-debian-jessie-amd64-hvm-ebs-2016-11-16).`
+  );
+}
+
+export function checkKubernetesVersion(value: string): string | undefined {
+  if (!/^v?\d+\.\d+\.\d+$/.test(value)) {
+    return `${JSON.stringify(value)} is not a Kubernetes version; use major.minor.patch, for example 1.33.5.`;
+  }
+  return undefined;
+}
+
+const SSH_KEY = /^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+
+export function checkSshPublicKey(value: string): string | undefined {
+  if (!SSH_KEY.test(value.trim())) {
+    return (
+      "is not an OpenSSH public key (ssh-rsa, ssh-ed25519 or ecdsa-sha2-nistp*, then base64); " +
+      "give the path of a .pub file, not the private key."
+    );
+  }
+  return undefined;
+}
+
+/** The tag keys kopsform itself sets; a cloud label with one of these would silently replace ours. */
+export const RESERVED_TAG_KEYS = ["KubernetesCluster", "Name"];
+const RESERVED_TAG_PREFIXES = ["kubernetes.io/cluster/", "k8s.io/role/", "k8s.io/etcd/", "kops.k8s.io/"];
+
+/** A cloud label (AWS tag): key 1-128 characters, value up to 256, no `aws:` prefix, none of ours. */
+export function checkTag(key: string, value: string): string | undefined {
+  if (key.length === 0 || key.length > 128) {
+    return `tag key ${JSON.stringify(key)} must be 1 to 128 characters long.`;
+  }
+  if (key.toLowerCase().startsWith("aws:")) {
+    return `tag key ${JSON.stringify(key)} uses the aws: prefix, which AWS reserves for itself; choose another key.`;
+  }
+  if (RESERVED_TAG_KEYS.includes(key) || RESERVED_TAG_PREFIXES.some((p) => key.startsWith(p))) {
+    return `tag key ${JSON.stringify(key)} is set by kopsform itself (cluster and role tags); choose another key.`;
+  }
+  if (value.length > 256) {
+    return `the value of tag ${JSON.stringify(key)} is ${value.length} characters long; AWS allows 256.`;
+  }
+  return undefined;
+}
