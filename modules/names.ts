@@ -21,3 +21,9 @@ export function limitedName(name: string, max: number): string {
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
   return `${name.slice(0, max - 7).replace(/-+$/, "")}-${hash}`;
 }
+
+/** IAM role, profile and policy names allow 64 characters. */
+export const IAM_NAME_MAX = 64;
+
+/** Load balancer and target group names allow 32 characters. */
+export const LB_NAME_MAX = 32;

@@ -5,7 +5,18 @@
 import { Aspects, TerraformDataSource, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct, Node } from "constructs";
+import { SubnetRole } from "../spec/address-plan";
 import { ClusterSpec } from "../spec/types";
+import { ApiEndpoint } from "../modules/api-endpoint";
+import { BASTION_INSTANCE_TYPE, Bastion } from "../modules/bastion";
+import { ControlPlane } from "../modules/control-plane";
+import { Iam } from "../modules/iam";
+import { Images } from "../modules/images";
+import { LaunchTemplateChecks } from "../modules/launch-template-checks";
+import { Network } from "../modules/network";
+import { Nodes } from "../modules/nodes";
+import { SecurityGroups } from "../modules/security-groups";
+import { SshKey } from "../modules/ssh-key";
 import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
 
@@ -19,20 +30,135 @@ export interface ClusterStackProps {
 const TERRAFORM_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /**
- * The Terraform configuration of one cluster. Addresses are the construct ids themselves
- * (`aws_launch_template.master-us-west-2a`), never cdktf's path hashes, so that they read like kops's
- * and stay stable when constructs move; a validation refuses two elements with one address.
+ * The Terraform configuration of one cluster.
+ *
+ * Addresses are readable and stable, like kops's (`aws_launch_template.master-us-west-2a`), never
+ * cdktf's path hashes: an element's Terraform name is its construct id, or, where resources of
+ * different types share a kops name in one construct (a role and its instance profile), the name
+ * given with `overrideLogicalId`. A validation refuses two elements with one address.
  */
 export class ClusterStack extends TerraformStack {
   constructor(scope: Construct, props: ClusterStackProps) {
     super(scope, props.spec.name);
     const { spec } = props;
+    const tags = clusterTags(spec.name, spec.cloudLabels);
     new AwsProvider(this, "aws", { region: spec.region });
     addBackend(this, spec.backend);
-    Aspects.of(this).add(new ClusterTagging(clusterTags(spec.name, spec.cloudLabels)));
 
-    new TerraformOutput(this, "cluster_name", { value: spec.name });
-    new TerraformOutput(this, "region", { value: spec.region });
+    const network = new Network(this, "network", {
+      clusterName: spec.name,
+      networkCidr: spec.networkCidr,
+      subnets: spec.subnets,
+      sharedVpcId: spec.vpc,
+      flowLogs: spec.flowLogs,
+    });
+    const securityGroups = new SecurityGroups(this, "security-groups", {
+      clusterName: spec.name,
+      vpcId: network.vpcId,
+      networking: spec.networking,
+      adminAccess: spec.adminAccess,
+      sshAccess: spec.sshAccess,
+      bastion: spec.bastion,
+    });
+    const iam = new Iam(this, "iam", { clusterName: spec.name, bastion: spec.bastion });
+    const images = new Images(this, "images");
+    const keyName = spec.sshPublicKey
+      ? new SshKey(this, "ssh-key", { clusterName: spec.name, publicKey: spec.sshPublicKey }).keyName
+      : undefined;
+
+    // Instances run in private subnets, or in public ones in public topology (with public addresses).
+    const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
+    const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
+    const instanceSubnetByZone = Object.fromEntries(spec.zones.map((z) => [z, network.subnet(instanceRole, z).id]));
+
+    const api = new ApiEndpoint(this, "api-endpoint", {
+      clusterName: spec.name,
+      vpcId: network.vpcId,
+      subnetIds: spec.masterZones.map(
+        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
+      ),
+      internal: spec.apiLoadBalancerType === "internal",
+      securityGroupId: securityGroups.apiElb.id,
+      deletionProtection: spec.apiLoadBalancerDeletionProtection,
+      accessLogsBucket: spec.apiAccessLogsBucket,
+      dnsZone: spec.dnsZone,
+      privateDnsZone: spec.dns === "private",
+    });
+
+    const controlPlane = new ControlPlane(this, "control-plane", {
+      clusterName: spec.name,
+      kubernetesVersion: spec.kubernetesVersion,
+      masters: spec.masters,
+      instanceType: spec.masterSize,
+      image: images.resolve(spec.image, spec.masterSize),
+      rootVolumeSize: spec.masterVolumeSize,
+      instanceProfileName: iam.masters.profile.name,
+      securityGroupIds: [securityGroups.masters.id, ...spec.masterSecurityGroups],
+      subnetIdByZone: instanceSubnetByZone,
+      associatePublicIp: spec.topology === "public",
+      apiTargetGroupArn: api.targetGroup.arn,
+      keyName,
+      tags,
+      etcd: spec.etcd,
+    });
+
+    const nodes = new Nodes(this, "nodes", {
+      clusterName: spec.name,
+      kubernetesVersion: spec.kubernetesVersion,
+      groups: spec.nodeGroups,
+      images,
+      instanceProfileName: iam.nodes.profile.name,
+      securityGroupId: securityGroups.nodes.id,
+      subnetIdByZone: instanceSubnetByZone,
+      associatePublicIp: spec.topology === "public",
+      keyName,
+      tags,
+    });
+
+    if (spec.bastion && securityGroups.bastion && iam.bastions) {
+      new Bastion(this, "bastion", {
+        clusterName: spec.name,
+        kubernetesVersion: spec.kubernetesVersion,
+        image: images.resolve(spec.image, BASTION_INSTANCE_TYPE),
+        instanceProfileName: iam.bastions.profile.name,
+        securityGroupId: securityGroups.bastion.id,
+        subnetIds: network.subnets({ role: "utility" }).map((s) => s.id),
+        keyName,
+        tags,
+      });
+    }
+
+    Aspects.of(this).add(new ClusterTagging(tags));
+    Aspects.of(this).add(new LaunchTemplateChecks());
+
+    // Outputs with kops's names, so that scripts written for kops's Terraform keep working.
+    const output = (name: string, value: unknown, description: string) =>
+      new TerraformOutput(this, name, { value, description });
+    output("cluster_name", spec.name, "The cluster's name.");
+    output("region", spec.region, "The AWS region, derived from the zones.");
+    output("vpc_id", network.vpcId, "The cluster's VPC.");
+    output("vpc_cidr_block", spec.networkCidr, "The VPC's CIDR.");
+    output("master_autoscaling_group_ids", controlPlane.groups.map((g) => g.autoscalingGroup.id), "One group per master.");
+    output("master_security_group_ids", [securityGroups.masters.id, ...spec.masterSecurityGroups], "Groups of the masters.");
+    output("masters_role_arn", iam.masters.role.arn, "The masters' IAM role.");
+    output("masters_role_name", iam.masters.role.name, "The masters' IAM role.");
+    output("node_autoscaling_group_ids", nodes.groups.map((g) => g.autoscalingGroup.id), "One group per node group.");
+    output("node_security_group_ids", [securityGroups.nodes.id, ...spec.nodeGroups[0].securityGroups], "Groups of the nodes.");
+    output("node_subnet_ids", spec.zones.map((z) => instanceSubnetByZone[z]), "Subnets the nodes run in.");
+    output("nodes_role_arn", iam.nodes.role.arn, "The nodes' IAM role.");
+    output("nodes_role_name", iam.nodes.role.name, "The nodes' IAM role.");
+    if (network.publicRouteTableId) {
+      output("route_table_public_id", network.publicRouteTableId, "The public route table.");
+    }
+    output("subnet_ids", network.subnets({ role: instanceRole }).map((s) => s.id), "Private subnets (public in public topology).");
+    if (spec.topology === "private") {
+      output("utility_subnet_ids", network.subnets({ role: "utility" }).map((s) => s.id), "Utility (public) subnets.");
+    }
+    for (const subnet of network.subnets()) {
+      const prefix = subnet.role === "utility" ? "utility-" : "";
+      output(`subnet_${prefix}${subnet.zone}_id`, subnet.id, `The ${subnet.role} subnet of ${subnet.zone}.`);
+    }
+    output("kube_api_hostname", api.hostname, "Where kubectl reaches the API (api.NAME with a DNS zone).");
 
     this.node.addValidation({ validate: () => duplicateAddresses(this) });
   }

@@ -1,0 +1,105 @@
+/**
+ * The masters in auto-replacement mode (the heart of the seed): each master is its own launch template
+ * and its own auto-scaling group (min = max = 1) pinned to one zone, and owns etcd volumes in that
+ * zone. When a master dies, its group starts a new instance in the same zone, whose user data
+ * re-attaches the same volumes.
+ */
+import { Construct } from "constructs";
+import { MasterSlot } from "../spec/types";
+import { ETCD_CLUSTERS, EtcdVolumes } from "./etcd-volumes";
+import { ResolvedImage } from "./images";
+import { InstanceGroup } from "./instance-group";
+import { renderMasterUserData, toUserData } from "./user-data";
+
+/**
+ * Seconds before a new master is health-checked. Longer than the worst-case boot: the user data may
+ * wait up to 15 minutes (90 x 10 s) for a dying predecessor to release the etcd volumes, and a group
+ * that replaced the master meanwhile would only start the same wait again.
+ */
+export const MASTER_HEALTH_CHECK_GRACE_SECONDS = 1200;
+
+/** Props of {@link ControlPlane}. */
+export interface ControlPlaneProps {
+  readonly clusterName: string;
+  readonly kubernetesVersion: string;
+  readonly masters: readonly MasterSlot[];
+  readonly instanceType: string;
+  readonly image: ResolvedImage;
+  /** Root volume size in GiB. @default 64, as kops */
+  readonly rootVolumeSize: number;
+  readonly instanceProfileName: string;
+  /** The masters' own group first, then `masterSecurityGroups` (in addition, never instead). */
+  readonly securityGroupIds: readonly string[];
+  /** The subnet masters of each zone run in (private subnets, or public ones in public topology). */
+  readonly subnetIdByZone: Readonly<Record<string, string>>;
+  /** Public addresses for masters in public subnets (public topology). @default false */
+  readonly associatePublicIp?: boolean;
+  /** The API target group the masters register with. */
+  readonly apiTargetGroupArn: string;
+  /** @default none */
+  readonly keyName?: string;
+  /** Cluster tags and cloud labels. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly etcd: {
+    readonly storageType: "gp3" | "gp2" | "io1" | "io2";
+    readonly volumeSize: number;
+    readonly kmsKeyId?: string;
+  };
+}
+
+/** The masters and their etcd volumes. */
+export class ControlPlane extends Construct {
+  readonly groups: readonly InstanceGroup[];
+  readonly etcdVolumes: EtcdVolumes;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneProps) {
+    super(scope, id);
+    this.etcdVolumes = new EtcdVolumes(this, "etcd-volumes", {
+      clusterName: props.clusterName,
+      masters: props.masters,
+      storageType: props.etcd.storageType,
+      sizeGib: props.etcd.volumeSize,
+      kmsKeyId: props.etcd.kmsKeyId,
+    });
+    this.groups = props.masters.map((master) => {
+      const awsName = `${master.name}.masters.${props.clusterName}`;
+      const script = renderMasterUserData({
+        clusterName: props.clusterName,
+        member: master.member,
+        kubernetesVersion: props.kubernetesVersion,
+        volumes: ETCD_CLUSTERS.map((etcd) => ({
+          etcdCluster: etcd.name,
+          tagKey: etcd.tagKey,
+          device: etcd.device,
+          mountPath: etcd.mountPath,
+        })),
+      });
+      return new InstanceGroup(this, master.name, {
+        name: master.name,
+        awsName,
+        image: props.image,
+        instanceType: props.instanceType,
+        rootVolumeSize: props.rootVolumeSize,
+        instanceProfileName: props.instanceProfileName,
+        securityGroupIds: props.securityGroupIds,
+        subnetIds: [props.subnetIdByZone[master.zone]],
+        // One instance per group: the group exists to replace its master in the same zone, and the
+        // master's volumes can be held by one instance only, so the old one must go before the new starts.
+        minSize: 1,
+        maxSize: 1,
+        userData: toUserData(script),
+        associatePublicIp: props.associatePublicIp,
+        keyName: props.keyName,
+        targetGroupArns: [props.apiTargetGroupArn],
+        healthCheckGracePeriod: MASTER_HEALTH_CHECK_GRACE_SECONDS,
+        tags: {
+          ...props.tags,
+          Name: awsName,
+          "k8s.io/role/master": "1",
+          "k8s.io/role/control-plane": "1",
+          "kops.k8s.io/instancegroup": master.name,
+        },
+      });
+    });
+  }
+}

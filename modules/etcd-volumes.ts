@@ -1,0 +1,83 @@
+/**
+ * The masters' etcd data: for every master, an EBS volume for etcd `main` and one for `events`, in the
+ * master's zone, encrypted, tagged so that exactly that master finds them at boot, and protected from
+ * destruction. etcd runs as kops runs it: two clusters, each on its own volume.
+ */
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { Construct } from "constructs";
+import { MasterSlot } from "../spec/types";
+import { clusterSlug } from "./names";
+
+/** One of the two etcd clusters, with where its volume goes on a master. */
+export interface EtcdCluster {
+  readonly name: "main" | "events";
+  /** The tag naming the member: `k8s.io/etcd/main = <member>/<all members>` (kops's scheme). */
+  readonly tagKey: string;
+  /** Device requested when attaching. */
+  readonly device: string;
+  readonly mountPath: string;
+  /** etcd's client and peer ports, for documentation and the firewall tests. */
+  readonly clientPort: number;
+  readonly peerPort: number;
+}
+
+/** kops's two etcd clusters. */
+export const ETCD_CLUSTERS: readonly EtcdCluster[] = [
+  { name: "main", tagKey: "k8s.io/etcd/main", device: "/dev/xvdu", mountPath: "/mnt/etcd/main", clientPort: 4001, peerPort: 2380 },
+  { name: "events", tagKey: "k8s.io/etcd/events", device: "/dev/xvdv", mountPath: "/mnt/etcd/events", clientPort: 4002, peerPort: 2381 },
+];
+
+/** Props of {@link EtcdVolumes}. */
+export interface EtcdVolumesProps {
+  readonly clusterName: string;
+  readonly masters: readonly MasterSlot[];
+  /** @default "gp3" */
+  readonly storageType: "gp3" | "gp2" | "io1" | "io2";
+  /** @default 20 (GiB) */
+  readonly sizeGib: number;
+  /** A customer-managed KMS key. @default the AWS-managed EBS key (volumes are always encrypted) */
+  readonly kmsKeyId?: string;
+}
+
+/** Provisioned IOPS for io1/io2 etcd volumes (gp3's baseline, which etcd's fsyncs are comfortable with). */
+const PROVISIONED_IOPS = 3000;
+
+/** The etcd volumes of every master. */
+export class EtcdVolumes extends Construct {
+  /** Volumes by master name, then etcd cluster name. */
+  readonly byMaster: Readonly<Record<string, Readonly<Record<string, EbsVolume>>>>;
+
+  constructor(scope: Construct, id: string, props: EtcdVolumesProps) {
+    super(scope, id);
+    const members = props.masters.map((m) => m.member).join(",");
+    const byMaster: Record<string, Record<string, EbsVolume>> = {};
+    for (const master of props.masters) {
+      byMaster[master.name] = {};
+      for (const etcd of ETCD_CLUSTERS) {
+        // Address, zone and size depend on this master alone, so adding masters never replaces a volume;
+        // only the member list in the tag changes, in place.
+        byMaster[master.name][etcd.name] = new EbsVolume(
+          this,
+          `${master.member}-etcd-${etcd.name}-${clusterSlug(props.clusterName)}`,
+          {
+            availabilityZone: master.zone,
+            size: props.sizeGib,
+            type: props.storageType,
+            iops: props.storageType === "io1" || props.storageType === "io2" ? PROVISIONED_IOPS : undefined,
+            encrypted: true,
+            kmsKeyId: props.kmsKeyId,
+            tags: {
+              Name: `${master.member}.etcd-${etcd.name}.${props.clusterName}`,
+              [etcd.tagKey]: `${master.member}/${members}`,
+              "k8s.io/role/master": "1",
+              "k8s.io/role/control-plane": "1",
+            },
+            // etcd data is never destroyed by a routine change: Terraform refuses the plan instead.
+            lifecycle: { preventDestroy: true },
+          },
+        );
+      }
+    }
+    this.byMaster = byMaster;
+  }
+}
