@@ -41,7 +41,9 @@ export function validateClusterSpec(raw: unknown, origin: InputOrigin): Validate
   }
   // Cross-field rules run on the fields the schema accepted, so one pass reports everything.
   const failed = new Set(problems.map((p) => p.field.split(/[.[]/)[0]));
-  const input = raw as ClusterSpecInput;
+  // The parsed data when the schema accepted everything (aliases resolved), else the raw input, of
+  // which the rules below read only the fields that passed.
+  const input = parsed.success ? parsed.data : (raw as ClusterSpecInput);
   const ok = (...fields: (keyof ClusterSpecInput)[]) => fields.every((f) => !failed.has(f));
   const rules = new CrossFieldRules(input, ok);
   problems.push(...rules.problems);
@@ -144,15 +146,19 @@ class CrossFieldRules {
     private readonly ok: (...fields: (keyof ClusterSpecInput)[]) => boolean,
   ) {
     const s = input;
+    let zonesOk = false;
     if (ok("zones")) {
+      const before = this.problems.length;
       this.region = this.checkRegion();
       this.checkDuplicates("zones", s.zones);
+      zonesOk = this.problems.length === before;
     }
     if (ok("zones", "masterZones", "masterCount")) {
       this.masterZones = this.checkMasterZones();
       this.masterCount = this.checkMasterCount();
     }
-    if (ok("zones", "topology", "networkCidr", "subnets", "vpc")) {
+    // The address plan of zones from two regions (or listed twice) would only repeat that problem.
+    if (zonesOk && ok("topology", "networkCidr", "subnets", "vpc")) {
       this.checkNetwork();
     }
     if (ok("name", "dnsZone")) {

@@ -1,0 +1,201 @@
+/**
+ * `kopsform synth`: the main job. Output is deterministic and portable, addresses are readable, bad
+ * input writes nothing, and a stack directory keeps whatever synthesis did not write there.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { kopsform } from "./helpers/cli";
+import { SEED_1, SEED_3, tempDir } from "./helpers/cluster";
+
+const NAME = "hacluster.example.com";
+
+/** A project directory with the given specs under clusters/. */
+function project(specs: Record<string, unknown>[]): string {
+  const dir = tempDir("synth");
+  fs.mkdirSync(path.join(dir, "clusters"));
+  for (const spec of specs) {
+    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(spec));
+  }
+  return dir;
+}
+
+async function synth(dir: string, ...extra: string[]) {
+  return kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", path.join(dir, "cdktf.out"), ...extra]);
+}
+
+/** Every file under a directory, relative path -> content. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+      } else {
+        files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+describe("kopsform synth", () => {
+  it("writes cdktf's layout with an HA report, and prints the HA summary", async () => {
+    const dir = project([SEED_1]);
+    const r = await synth(dir);
+    expect(r.code).toBe(0);
+    expect(Object.keys(snapshot(path.join(dir, "cdktf.out"))).sort()).toEqual([
+      "manifest.json",
+      `stacks/${NAME}/cdk.tf.json`,
+      `stacks/${NAME}/ha-report.md`,
+    ]);
+    expect(r.stdout).toMatch(/hacluster.example.com: 3 masters \(us-west-2a: 1, us-west-2b: 1, us-west-2c: 1\); etcd quorum 2 of 3, tolerates 1 master failure; survives the loss of any one zone\./);
+    const report = fs.readFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "ha-report.md"), "utf8");
+    expect(report).toMatch(/survives the loss of any one zone/);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith(".kopsform"))).toEqual([]);
+  });
+
+  it("reports the seed's statements: 3 masters in one zone survive a master, not the zone; 1 master neither", async () => {
+    const dir = project([SEED_3, { name: "single.example.com", zones: ["us-east-1a"] }]);
+    const r = await synth(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hacluster.example.com: 3 masters \(us-east-1a: 3\); etcd quorum 2 of 3, tolerates 1 master failure; does not survive the loss of us-east-1a\./);
+    expect(r.stdout).toMatch(/single.example.com: 1 master \(us-east-1a: 1\); etcd quorum 1 of 1, tolerates 0 master failures; does not survive the loss of us-east-1a\./);
+    const report = fs.readFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "ha-report.md"), "utf8");
+    expect(report).toMatch(/\| us-east-1a \| 3 \| etcd loses quorum, API down \|/);
+    expect(report).toMatch(/\| us-east-1b \| 0 \| API stays up/);
+  });
+
+  it("gives byte-identical output for the same specs, with readable addresses and no machine paths", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    const first = snapshot(path.join(dir, "cdktf.out"));
+    await synth(dir);
+    expect(snapshot(path.join(dir, "cdktf.out"))).toEqual(first);
+
+    const text = first[`stacks/${NAME}/cdk.tf.json`];
+    expect(text).not.toContain(dir);
+    expect(text).not.toMatch(/"\/(work|home|root|tmp|Users)\//);
+    const json = JSON.parse(text) as { resource: Record<string, Record<string, unknown>> };
+    const names = Object.values(json.resource).flatMap((byName) => Object.keys(byName));
+    expect(names.length).toBeGreaterThan(50);
+    for (const name of names) {
+      // cdktf's default ids end in an 8-character upper-case hash; ours are kops-style names.
+      expect(name).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
+    }
+    expect(JSON.parse(text).terraform.backend.local.path).toBe("../../../terraform.hacluster.example.com.tfstate");
+  });
+
+  it("writes nothing and leaves an existing output as it was when a spec is invalid", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    fs.writeFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "terraform.tfplan"), "plan");
+    const before = snapshot(path.join(dir, "cdktf.out"));
+    fs.writeFileSync(
+      path.join(dir, "clusters", "broken.example.com.yaml"),
+      YAML.stringify({ name: "broken.example.com", zones: ["us-west-2a", "us-west-2b"], masterZones: ["us-west-2a", "us-west-2b"] }),
+    );
+    fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), YAML.stringify({ ...SEED_1, nodeSize: "huge" }));
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n").sort()).toEqual([
+      expect.stringMatching(/broken.example.com.yaml: masterZones: 2 zones give 2 masters/),
+      expect.stringMatching(/hacluster.example.com.yaml: nodeSize: "huge" is not an EC2 instance type/),
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(snapshot(path.join(dir, "cdktf.out"))).toEqual(before);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith(".kopsform"))).toEqual([]);
+  });
+
+  it("refuses a spec whose file name does not match its name, and YAML it cannot parse", async () => {
+    const dir = project([]);
+    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), YAML.stringify(SEED_1));
+    fs.writeFileSync(path.join(dir, "clusters", "bad.example.com.yaml"), "name: [unclosed\n");
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/other.example.com.yaml: name: hacluster.example.com does not match the file name/);
+    expect(r.stderr).toMatch(/bad.example.com.yaml: \(YAML\): .*fix the YAML syntax/);
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
+  });
+
+  it("keeps what it did not write in a stack directory (.terraform, state, plans)", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    const stack = path.join(dir, "cdktf.out", "stacks", NAME);
+    fs.mkdirSync(path.join(stack, ".terraform"));
+    fs.writeFileSync(path.join(stack, ".terraform", "marker"), "x");
+    fs.writeFileSync(path.join(stack, ".terraform.lock.hcl"), "lock");
+    fs.writeFileSync(path.join(stack, "terraform.tfstate"), "{}");
+    await synth(dir);
+    expect(fs.readFileSync(path.join(stack, ".terraform", "marker"), "utf8")).toBe("x");
+    expect(fs.existsSync(path.join(stack, ".terraform.lock.hcl"))).toBe(true);
+    expect(fs.existsSync(path.join(stack, "terraform.tfstate"))).toBe(true);
+  });
+
+  it("writes cdk.tf only with --hcl, removing a stale cdk.tf.json, and back", async () => {
+    const dir = project([SEED_1]);
+    const stack = path.join(dir, "cdktf.out", "stacks", NAME);
+    await synth(dir);
+    expect((await synth(dir, "--hcl")).code).toBe(0);
+    expect(fs.readdirSync(stack).sort()).toEqual(["cdk.tf", "ha-report.md", "metadata.json"]);
+    await synth(dir);
+    expect(fs.readdirSync(stack).sort()).toEqual(["cdk.tf.json", "ha-report.md"]);
+  });
+
+  it("leaves a stack whose spec is gone, and says so", async () => {
+    const dir = project([SEED_1, { name: "old.example.com", zones: ["us-west-2a"] }]);
+    await synth(dir);
+    fs.rmSync(path.join(dir, "clusters", "old.example.com.yaml"));
+    const r = await synth(dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/old.example.com has no spec in .* any more; it is left as it was/);
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "old.example.com", "cdk.tf.json"))).toBe(true);
+  });
+
+  it("refuses to drop a master silently, and explains the manual procedure", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    fs.writeFileSync(
+      path.join(dir, "clusters", `${NAME}.yaml`),
+      YAML.stringify({ ...SEED_1, masterZones: ["us-west-2a", "us-west-2b", "us-west-2a"].slice(0, 1), masterCount: 1 }),
+    );
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/this change removes master-us-west-2b, master-us-west-2c/);
+    expect(r.stderr).toMatch(/etcdctl member remove[\s\S]*--allow-etcd-member-removal/);
+    expect((await synth(dir, "--allow-etcd-member-removal")).code).toBe(0);
+  });
+
+  it("refuses an empty or missing config directory with the command that creates a spec", async () => {
+    const dir = project([]);
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no cluster specs \(\*\.yaml\); create one with: npx kopsform create cluster/);
+  });
+});
+
+describe("the project's own commands", () => {
+  const root = path.join(__dirname, "..");
+
+  it("npx cdktf synth gives the same files as kopsform synth", () => {
+    const dir = tempDir("cdktf");
+    const out = path.join(dir, "cdktf.out");
+    const cdktf = spawnSync(
+      process.execPath,
+      [path.join(root, "node_modules", "cdktf-cli", "bundle", "bin", "cdktf"), "synth", "--output", out],
+      { cwd: root, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" } },
+    );
+    expect(cdktf.stderr).not.toMatch(/error/i);
+    expect(cdktf.status).toBe(0);
+    const mine = tempDir("mine");
+    const r = spawnSync(process.execPath, [path.join(root, "bin", "kopsform.js"), "synth", "--output", path.join(mine, "cdktf.out")], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(snapshot(out)).toEqual(snapshot(path.join(mine, "cdktf.out")));
+  });
+});

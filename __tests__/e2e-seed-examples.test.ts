@@ -1,0 +1,113 @@
+/**
+ * The seed's examples end to end: synthesized as the product does, then checked by the real Terraform
+ * CLI with the real AWS provider (terraform validate, and an offline terraform plan where the
+ * configuration needs no AWS lookup).
+ */
+import { PlanJson, ResourceChange } from "../cli/terraform";
+import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir } from "./helpers/cluster";
+import { planOffline, validateStack } from "./helpers/terraform";
+
+const NAME = "hacluster.example.com";
+
+/** The planned `after` values of the resources of a type, by name. */
+function planned(plan: PlanJson, type: string): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    (plan.resource_changes ?? [])
+      .filter((c: ResourceChange) => c.type === type && c.mode === "managed")
+      .map((c) => [c.name, c.change.after as Record<string, unknown>]),
+  );
+}
+
+describe("seed example 1: three masters in three zones, private topology, kopeio-vxlan", () => {
+  let plan: PlanJson;
+
+  beforeAll(() => {
+    const stacks = synthToDir(tempDir("e2e-seed1"), [SEED_1]);
+    expect(validateStack(stacks[NAME])).toMatchObject({ valid: true });
+    const result = planOffline(stacks[NAME]);
+    expect(result.result.stderr).toBe("");
+    expect(result.result.status).toBe(2);
+    plan = result.plan as PlanJson;
+  });
+
+  it("plans only additions", () => {
+    const actions = (plan.resource_changes ?? []).map((c) => c.change.actions.join(","));
+    expect(new Set(actions)).toEqual(new Set(["create"]));
+  });
+
+  it("plans one auto-scaling group per master (min = max = 1, EC2 health checks) and one launch template each", () => {
+    const groups = planned(plan, "aws_autoscaling_group");
+    const masters = Object.keys(groups).filter((n) => n.startsWith("master-")).sort();
+    expect(masters).toEqual(["master-us-west-2a", "master-us-west-2b", "master-us-west-2c"]);
+    for (const name of masters) {
+      expect(groups[name]).toMatchObject({ min_size: 1, max_size: 1, health_check_type: "EC2" });
+    }
+    expect(Object.keys(planned(plan, "aws_launch_template")).filter((n) => n.startsWith("master-"))).toHaveLength(3);
+  });
+
+  it("plans six encrypted gp3 etcd volumes of 20 GiB in their masters' zones", () => {
+    const volumes = planned(plan, "aws_ebs_volume");
+    expect(Object.keys(volumes).sort()).toEqual([
+      "a-etcd-events-hacluster-example-com",
+      "a-etcd-main-hacluster-example-com",
+      "b-etcd-events-hacluster-example-com",
+      "b-etcd-main-hacluster-example-com",
+      "c-etcd-events-hacluster-example-com",
+      "c-etcd-main-hacluster-example-com",
+    ]);
+    for (const [name, volume] of Object.entries(volumes)) {
+      expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: 20, availability_zone: `us-west-2${name[0]}` });
+    }
+  });
+
+  it("plans a node group of 3 t2.medium over the three zones, and the API load balancer across them", () => {
+    expect(planned(plan, "aws_autoscaling_group").nodes).toMatchObject({ min_size: 3, max_size: 3 });
+    expect(planned(plan, "aws_launch_template").nodes).toMatchObject({ instance_type: "t2.medium" });
+    expect(planned(plan, "aws_lb")["api-hacluster-example-com"]).toMatchObject({
+      load_balancer_type: "network",
+      internal: false,
+      enable_cross_zone_load_balancing: true,
+    });
+  });
+
+  it("plans three private and three utility subnets, three NAT gateways", () => {
+    expect(Object.keys(planned(plan, "aws_subnet"))).toHaveLength(6);
+    expect(Object.keys(planned(plan, "aws_nat_gateway"))).toHaveLength(3);
+  });
+});
+
+describe("seed example 2: DNS zone, extra security groups, cloud labels, an image by owner/name", () => {
+  it("passes terraform validate (the image and zone lookups need AWS, so it is not planned offline)", () => {
+    const stacks = synthToDir(tempDir("e2e-seed2"), [SEED_2]);
+    const result = validateStack(stacks[NAME]);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+});
+
+describe("seed example 3: three masters in one zone of a two-zone region", () => {
+  it("plans offline: 3 masters and 6 volumes in us-east-1a", () => {
+    const stacks = synthToDir(tempDir("e2e-seed3"), [SEED_3]);
+    const { plan, result } = planOffline(stacks[NAME]);
+    expect(result.status).toBe(2);
+    const groups = planned(plan as PlanJson, "aws_autoscaling_group");
+    const masters = Object.keys(groups).filter((n) => n.startsWith("master-")).sort();
+    expect(masters).toEqual(["master-us-east-1a", "master-us-east-1a-2", "master-us-east-1a-3"]);
+    const volumes = Object.values(planned(plan as PlanJson, "aws_ebs_volume"));
+    expect(volumes).toHaveLength(6);
+    expect(new Set(volumes.map((v) => v.availability_zone))).toEqual(new Set(["us-east-1a"]));
+  });
+});
+
+describe("a public-topology cluster", () => {
+  it("plans offline with one public subnet per zone and no NAT gateway", () => {
+    const stacks = synthToDir(tempDir("e2e-public"), [
+      { name: "public.example.com", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], masterCount: 3 },
+    ]);
+    const { plan, result } = planOffline(stacks["public.example.com"]);
+    expect(result.status).toBe(2);
+    const subnets = Object.values(planned(plan as PlanJson, "aws_subnet"));
+    expect(subnets.map((s) => (s.tags as Record<string, string>).SubnetType)).toEqual(["Public", "Public", "Public"]);
+    expect(planned(plan as PlanJson, "aws_nat_gateway")).toEqual({});
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Building specs and synthesizing them in tests, in process.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { ClusterStack } from "../../stacks/cluster-stack";
+import { synthesizeClusters } from "../../stacks/app";
+import { ValidatedSpec, validateClusterSpec } from "../../spec/validate";
+
+/** The seed's first example, as spec fields. */
+export const SEED_1 = {
+  name: "hacluster.example.com",
+  nodeCount: 3,
+  zones: ["us-west-2a", "us-west-2b", "us-west-2c"],
+  masterZones: ["us-west-2a", "us-west-2b", "us-west-2c"],
+  nodeSize: "t2.medium",
+  masterSize: "t2.medium",
+  topology: "private",
+  networking: "kopeio-vxlan",
+};
+
+/** The seed's second example, with a real security group in place of `i-abcd1234`. */
+export const SEED_2 = {
+  name: "hacluster.example.com",
+  nodeCount: 3,
+  zones: ["us-west-2a", "us-west-2b", "us-west-2c"],
+  masterZones: ["us-west-2a", "us-west-2b", "us-west-2c"],
+  dnsZone: "example.com",
+  nodeSize: "t2.medium",
+  masterSize: "t2.medium",
+  nodeSecurityGroups: ["sg-12345678"],
+  masterSecurityGroups: ["sg-12345678", "sg-abcd1234"],
+  topology: "private",
+  networking: "weave",
+  cloudLabels: { Team: "Dev", Owner: "John Doe" },
+  image: "293135079892/k8s-1.4-debian-jessie-amd64-hvm-ebs-2016-11-16",
+};
+
+/** The seed's third example: three masters in one zone of a two-zone region. */
+export const SEED_3 = {
+  name: "hacluster.example.com",
+  masterCount: 3,
+  masterZones: ["us-east-1a"],
+  zones: ["us-east-1a", "us-east-1b"],
+};
+
+/** Validates spec fields as if they came from a file; throws on invalid input. */
+export function validSpec(fields: Record<string, unknown>): ValidatedSpec {
+  return validateClusterSpec(fields, { kind: "file", path: "test.yaml" });
+}
+
+/** Synthesizes one cluster's stack to a JSON object (cdktf's Testing, full validation on). */
+export function synthJson(fields: Record<string, unknown>): TerraformJson {
+  const app = Testing.app({ stackTraces: false });
+  const stack = new ClusterStack(app, { spec: validSpec(fields).spec });
+  return JSON.parse(Testing.synth(stack, true)) as TerraformJson;
+}
+
+/** A synthesized configuration: resource type -> name -> body. */
+export interface TerraformJson {
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output: Record<string, { value: unknown }>;
+  readonly [key: string]: unknown;
+}
+
+/** The bodies of every resource of a type, by name. */
+export function resources(json: TerraformJson, type: string): Record<string, Record<string, unknown>> {
+  return json.resource[type] ?? {};
+}
+
+/** A fresh temporary directory, removed by the caller (or left for inspection on failure). */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `kopsform-${prefix}-`));
+}
+
+/** Synthesizes specs into `<dir>/out` as the product does; returns each stack's directory by name. */
+export function synthToDir(dir: string, specs: Record<string, unknown>[], hcl = false): Record<string, string> {
+  const outdir = path.join(dir, "out");
+  const validated = specs.map(validSpec);
+  synthesizeClusters(validated, outdir, hcl);
+  return Object.fromEntries(validated.map((v) => [v.spec.name, path.join(outdir, "stacks", v.spec.name)]));
+}

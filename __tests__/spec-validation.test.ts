@@ -1,0 +1,189 @@
+/**
+ * Validation of the cluster spec: every rule refuses bad input with a message that names the field,
+ * the bad value and the fix, and every problem of a spec is reported in one pass.
+ */
+import { InvalidInputError } from "../spec/problems";
+import { validateClusterSpec } from "../spec/validate";
+import { SEED_1, SEED_2, SEED_3, validSpec } from "./helpers/cluster";
+
+/** The problems of a spec as "field: message" lines. */
+function problemsOf(fields: Record<string, unknown>): string[] {
+  try {
+    validateClusterSpec(fields, { kind: "file", path: "clusters/x.yaml" });
+  } catch (e) {
+    if (e instanceof InvalidInputError) {
+      return e.problems.map((p) => `${p.field}: ${p.message}`);
+    }
+    throw e;
+  }
+  return [];
+}
+
+const base = { name: "hacluster.example.com", zones: ["us-west-2a", "us-west-2b", "us-west-2c"] };
+
+describe("the seed's examples", () => {
+  it("accepts the first and third examples", () => {
+    expect(problemsOf(SEED_1)).toEqual([]);
+    expect(problemsOf(SEED_3)).toEqual([]);
+  });
+
+  it("accepts the second with a real security group, and refuses i-abcd1234 naming it as an instance id", () => {
+    expect(problemsOf(SEED_2)).toEqual([]);
+    const problems = problemsOf({ ...SEED_2, masterSecurityGroups: ["sg-12345678", "i-abcd1234"] });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^masterSecurityGroups\[1\]: "i-abcd1234" is an EC2 instance id, not a security group/);
+  });
+});
+
+describe.each([
+  // [what, fields, field, message pattern]
+  ["an even number of master zones", { ...base, masterZones: ["us-west-2a", "us-west-2b"] }, "masterZones", /2 zones give 2 masters; etcd needs an odd number \(1, 3 or 5\)\. Add a zone or set --master-count 3/],
+  ["an even master count", { ...base, masterCount: 4, masterZones: base.zones }, "masterCount", /4 masters .*odd number.*--master-count 3 or 5/],
+  ["fewer masters than master zones", { ...base, masterCount: 1, masterZones: base.zones }, "masterCount", /1 masters cannot cover 3 master zones/],
+  ["more than 7 masters", { ...base, masterCount: 9 }, "masterCount", /at most 7/],
+  ["a master zone outside the zones", { ...base, masterZones: ["us-west-2d"] }, "masterZones", /us-west-2d is not among the cluster's zones.*add us-west-2d to --zones/],
+  ["a master zone in another region", { ...base, masterZones: ["us-east-1a"] }, "zones", /us-east-1a is not in us-west-2/],
+  ["zones of two regions", { ...base, zones: ["us-west-2a", "eu-west-1a"] }, "zones", /eu-west-1a is not in us-west-2, the region of us-west-2a/],
+  ["a duplicate zone", { ...base, zones: ["us-west-2a", "us-west-2a"] }, "zones", /us-west-2a is listed twice/],
+  ["a duplicate master zone", { ...base, masterZones: ["us-west-2a", "us-west-2a", "us-west-2b"] }, "masterZones", /us-west-2a is listed twice/],
+  ["a zone that is not a zone", { ...base, zones: ["us-west-2"] }, "zones[0]", /"us-west-2" is not an availability zone name/],
+  ["a malformed network CIDR", { ...base, networkCidr: "172.20.0.0/33" }, "networkCidr", /"172.20.0.0\/33" is not an IPv4 CIDR/],
+  ["a network CIDR with host bits", { ...base, networkCidr: "172.20.1.0/16" }, "networkCidr", /host bits set/],
+  ["a network too small for the subnets", { ...base, topology: "private", networkCidr: "10.0.0.0/24" }, "networkCidr", /too small for private topology.*\/27 subnet and a \/30 utility subnet.*Use a \/22 or larger/],
+  ["an instance type that is not one", { ...base, nodeSize: "medium" }, "nodeSize", /"medium" is not an EC2 instance type/],
+  ["a master size that is not one", { ...base, masterSize: "t2-medium" }, "masterSize", /"t2-medium" is not an EC2 instance type/],
+  ["a security group id that is a VPC id", { ...base, nodeSecurityGroups: ["vpc-12345678"] }, "nodeSecurityGroups[0]", /is a VPC id, not a security group/],
+  ["an AWS-reserved tag key", { ...base, cloudLabels: { "aws:owner": "x" } }, "cloudLabels.aws:owner", /aws: prefix, which AWS reserves/],
+  ["a tag key kopsform sets", { ...base, cloudLabels: { KubernetesCluster: "x" } }, "cloudLabels.KubernetesCluster", /set by kopsform itself/],
+  ["a cluster name that is not a DNS name", { ...base, name: "Bad_Name" }, "name", /"Bad_Name" is not a valid cluster name/],
+  ["a DNS zone that does not hold the cluster", { ...base, dnsZone: "example.org" }, "dnsZone", /does not contain the cluster name hacluster.example.com/],
+  ["a DNS zone that is not a DNS name", { ...base, dnsZone: "not a zone" }, "dnsZone", /is not a valid DNS zone/],
+  ["an unknown topology", { ...base, topology: "hybrid" }, "topology", /"hybrid" is not one of: public, private/],
+  ["an unknown networking", { ...base, networking: "contiv" }, "networking", /"contiv" is not one of: kubenet, kopeio-vxlan/],
+  ["an image that is neither an AMI nor owner/name", { ...base, image: "debian" }, "image", /"debian" is not an image/],
+  ["SSH from anywhere without the opt-in", { ...base, sshAccess: ["0.0.0.0/0"] }, "sshAccess", /opens SSH \(port 22\) to the whole internet.*allowSshFromAnywhere/],
+  ["a malformed access CIDR", { ...base, adminAccess: ["10.0.0.1"] }, "adminAccess[0]", /"10.0.0.1" is not a CIDR/],
+  ["a bastion in public topology", { ...base, bastion: true, sshAccess: ["203.0.113.0/24"] }, "bastion", /only applies to private topology/],
+  ["a bastion nobody can reach", { ...base, topology: "private", bastion: true }, "bastion", /sshAccess, which is empty/],
+  ["unencrypted etcd", { ...base, encryptEtcdStorage: false }, "encryptEtcdStorage", /always encrypted/],
+  ["a too small root volume", { ...base, masterVolumeSize: 4 }, "masterVolumeSize", /4 GiB is too small/],
+  ["a misspelt field", { ...base, nodeCont: 3 }, "nodeCont", /unknown field.*Did you mean nodeCount\?/],
+  ["a field of the wrong type", { ...base, nodeCount: "three" }, "nodeCount", /"three" is not a number/],
+  ["a negative node count", { ...base, nodeCount: -1 }, "nodeCount", /-1 is too small/],
+  ["a fractional master count", { ...base, masterCount: 1.5 }, "masterCount", /1.5 is not a whole number/],
+  ["a missing zones field", { name: base.name }, "zones", /is required/],
+  ["a subnet id without a VPC", { ...base, subnets: [{ zone: "us-west-2a", type: "public", id: "subnet-12345678" }] }, "subnets", /need the VPC they belong to; add --vpc/],
+  ["a shared VPC without subnet ids", { ...base, vpc: "vpc-12345678", networkCidr: "10.0.0.0/16" }, "subnets", /every subnet must be a shared one; missing: public in us-west-2a/],
+  ["a subnet type that the topology lacks", { ...base, subnets: [{ zone: "us-west-2a", type: "utility", cidr: "172.20.0.0/22" }] }, "subnets[0]", /type utility does not exist in public topology/],
+  ["a subnet CIDR outside the network", { ...base, subnets: [{ zone: "us-west-2a", type: "public", cidr: "10.9.0.0/20" }] }, "subnets", /outside networkCidr/],
+  ["overlapping subnets", { ...base, subnets: [{ zone: "us-west-2a", type: "public", cidr: "172.20.64.0/19" }] }, "subnets", /overlaps the public subnet 172.20.64.0\/19 of us-west-2b|overlaps/],
+  ["a node group in a foreign zone", { ...base, nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 2, zones: ["us-west-2z"] }] }, "nodeGroups[0].zones", /us-west-2z not among the cluster's zones/],
+  ["a node group named like ours", { ...base, nodeGroups: [{ name: "nodes", minSize: 0, maxSize: 2 }] }, "nodeGroups[0].name", /kopsform makes itself/],
+  ["a node group with min above max", { ...base, nodeGroups: [{ name: "gpu", minSize: 3, maxSize: 2 }] }, "nodeGroups[0].minSize", /3 is larger than maxSize 2/],
+  ["a cloud backend with both workspace forms", { ...base, backend: { type: "cloud", organization: "acme", workspace: "a", workspaceTags: ["b"] } }, "backend", /exactly one of workspace or workspaceTags/],
+  ["an absolute local state path", { ...base, backend: { type: "local", path: "/var/state.tfstate" } }, "backend.path", /must be a relative path/],
+  ["an unknown backend", { ...base, backend: { type: "gcs" } }, "backend.type", /"gcs" is not one of: local, s3, cloud/],
+  ["flow logs on a shared VPC", { ...base, vpc: "vpc-12345678", networkCidr: "172.20.0.0/16", flowLogs: true, subnets: base.zones.map((zone) => ({ zone, type: "public", id: "subnet-12345678" })) }, "flowLogs", /does not manage the shared VPC/],
+])("refuses %s", (_what, fields, field, pattern) => {
+  it(`names ${field} and says how to fix it`, () => {
+    const problems = problemsOf(fields as Record<string, unknown>);
+    const line = problems.find((p) => p.startsWith(`${field}: `));
+    expect({ problems, line }).toEqual({ problems, line: expect.stringMatching(pattern) });
+  });
+});
+
+describe("one pass", () => {
+  it("reports every problem of a spec together, structural and cross-field alike", () => {
+    const problems = problemsOf({
+      ...base,
+      masterZones: ["us-west-2a", "us-west-2b"],
+      nodeSize: "big",
+      masterSecurityGroups: ["i-abcd1234"],
+      cloudLabels: { "aws:x": "y" },
+      colour: "blue",
+    });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(
+      ["cloudLabels.aws", "colour", "masterSecurityGroups[0]", "masterZones", "nodeSize"].sort(),
+    );
+  });
+
+  it("labels problems with kops flags when the input came from flags", () => {
+    try {
+      validateClusterSpec({ ...base, masterZones: ["us-west-2a", "us-west-2b"] }, { kind: "flags" });
+      throw new Error("expected a problem");
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^--master-zones: 2 zones give 2 masters/);
+    }
+  });
+});
+
+describe("defaults", () => {
+  it("follows kops: public topology, 172.20.0.0/16, one master in the first zone, one node per zone", () => {
+    const { spec } = validSpec(base);
+    expect(spec).toMatchObject({
+      region: "us-west-2",
+      topology: "public",
+      networkCidr: "172.20.0.0/16",
+      masterCount: 1,
+      masterZones: ["us-west-2a"],
+      networking: "cilium",
+      etcd: { storageType: "gp3", volumeSize: 20 },
+      masterVolumeSize: 64,
+      apiLoadBalancerType: "public",
+      dns: "public",
+      sshAccess: [],
+      bastion: false,
+      apiLoadBalancerDeletionProtection: true,
+      flowLogs: { enabled: true, retentionDays: 365 },
+      backend: { type: "local", path: "terraform.hacluster.example.com.tfstate" },
+    });
+    expect(spec.nodeGroups[0]).toMatchObject({ name: "nodes", minSize: 3, maxSize: 3, volumeSize: 128, size: "t3.medium" });
+  });
+
+  it("spreads masters over the first zones when only a count is given, as kops does", () => {
+    expect(validSpec({ ...base, masterCount: 3 }).spec.masterZones).toEqual(base.zones);
+  });
+
+  it("restricts the API to the network when adminAccess is unset, and says so", () => {
+    const { spec, warnings } = validSpec(base);
+    expect(spec.adminAccess).toEqual(["172.20.0.0/16"]);
+    expect(warnings.map((w) => w.field)).toContain("adminAccess");
+  });
+
+  it("maps kops's networking aliases to one name", () => {
+    expect(validSpec({ ...base, networking: "kopeio" }).spec.networking).toBe("kopeio-vxlan");
+    expect(validSpec({ ...base, networking: "amazonvpc" }).spec.networking).toBe("amazon-vpc-routed-eni");
+  });
+
+  it("reads a dnsZone as an id or a name", () => {
+    expect(validSpec({ ...base, dnsZone: "Z0123456789ABC" }).spec.dnsZone).toEqual({ id: "Z0123456789ABC" });
+    expect(validSpec({ ...base, dnsZone: "example.com" }).spec.dnsZone).toEqual({ name: "example.com" });
+  });
+
+  it("resolves images: AMI ids as is, owner/name for lookup, none for the default", () => {
+    expect(validSpec({ ...base, image: "ami-0123456789abcdef0" }).spec.image).toEqual({ kind: "ami", id: "ami-0123456789abcdef0" });
+    expect(validSpec(SEED_2).spec.image).toEqual({
+      kind: "lookup",
+      owner: "293135079892",
+      name: "k8s-1.4-debian-jessie-amd64-hvm-ebs-2016-11-16",
+    });
+    expect(validSpec(base).spec.image).toEqual({ kind: "default" });
+  });
+
+  it("accepts SSH from anywhere only with the named opt-in", () => {
+    expect(validSpec({ ...base, sshAccess: ["0.0.0.0/0"], allowSshFromAnywhere: true }).spec.sshAccess).toEqual(["0.0.0.0/0"]);
+  });
+});
+
+describe("warnings", () => {
+  it("warns that the seed's third example loses quorum with its one master zone", () => {
+    const { warnings } = validSpec(SEED_3);
+    const quorum = warnings.filter((w) => w.field === "masterZones");
+    expect(quorum).toHaveLength(1);
+    expect(quorum[0].message).toMatch(/3 of 3 masters run in us-east-1a: losing us-east-1a loses etcd quorum \(0 members left, 2 needed\)/);
+  });
+
+  it("does not warn about quorum when masters are spread over zones", () => {
+    expect(validSpec(SEED_1).warnings.filter((w) => w.field === "masterZones")).toEqual([]);
+  });
+});
