@@ -12,9 +12,10 @@ import { InstanceGroup } from "./instance-group";
 import { renderMasterUserData, toUserData } from "./user-data";
 
 /**
- * Seconds before a new master is health-checked. Longer than the worst-case boot: the user data may
- * wait up to 15 minutes (90 x 10 s) for a dying predecessor to release the etcd volumes, and a group
- * that replaced the master meanwhile would only start the same wait again.
+ * Seconds before a new master is health-checked. Longer than a realistic worst-case boot: the user
+ * data may wait up to 15 minutes (90 x 10 s) for a dying predecessor to release its etcd volumes
+ * (both are released together, so the second wait is short), and a group that replaced the master
+ * meanwhile would only start the same wait again.
  */
 export const MASTER_HEALTH_CHECK_GRACE_SECONDS = 1200;
 

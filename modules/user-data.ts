@@ -103,7 +103,7 @@ class Problems {
 
   throwIfAny(): void {
     if (this.lines.length > 0) {
-      throw new Error(`${this.what}: ${this.lines.length === 1 ? this.lines[0] : "\n" + this.lines.join("\n")}`);
+      throw new Error(`${this.what}:${this.lines.length === 1 ? ` ${this.lines[0]}` : `\n${this.lines.join("\n")}`}`);
     }
   }
 }
