@@ -1,0 +1,208 @@
+/**
+ * The control plane: one launch template and auto-scaling group per master, pinned to its zone, with
+ * its etcd volumes; images; and growth that never touches what exists.
+ */
+import { SEED_1, SEED_2, SEED_3, TerraformJson, resources, synthJson } from "./helpers/cluster";
+
+const SLUG = "hacluster-example-com";
+const ZONES = ["us-west-2a", "us-west-2b", "us-west-2c"];
+const ref = (type: string, name: string, attr = "id") => `\${${type}.${name}.${attr}}`;
+
+/** An ASG's tags as key -> [value, propagate]. */
+function asgTags(group: Record<string, unknown>): Record<string, [string, boolean]> {
+  return Object.fromEntries(
+    (group.tag as { key: string; value: string; propagate_at_launch: boolean }[]).map((t) => [t.key, [t.value, t.propagate_at_launch]]),
+  );
+}
+
+describe("masters of seed example 1", () => {
+  const json = synthJson(SEED_1);
+  const groups = resources(json, "aws_autoscaling_group");
+  const templates = resources(json, "aws_launch_template");
+
+  it.each(ZONES)("%s: its own group, min = max = 1, in that zone's private subnet, registered with the API", (zone) => {
+    const name = `master-${zone}`;
+    expect(groups[name]).toMatchObject({
+      name: `${name}.masters.hacluster.example.com`,
+      min_size: 1,
+      max_size: 1,
+      vpc_zone_identifier: [ref("aws_subnet", `${zone}-${SLUG}`)],
+      target_group_arns: [ref("aws_lb_target_group", `tcp-${SLUG}`, "arn")],
+      launch_template: { id: ref("aws_launch_template", name), version: ref("aws_launch_template", name, "latest_version") },
+      health_check_type: "EC2",
+      health_check_grace_period: 1200,
+    });
+  });
+
+  it("never replaces a master's group before destroying it, and does no rolling instance refresh", () => {
+    for (const name of ZONES.map((z) => `master-${z}`)) {
+      expect(groups[name].instance_refresh).toBeUndefined();
+      expect((groups[name].lifecycle as Record<string, unknown> | undefined)?.create_before_destroy).toBeUndefined();
+    }
+  });
+
+  it("tags each group's instances as masters of this cluster, propagated at launch", () => {
+    const tags = asgTags(groups["master-us-west-2a"]);
+    expect(tags).toMatchObject({
+      KubernetesCluster: ["hacluster.example.com", true],
+      "kubernetes.io/cluster/hacluster.example.com": ["owned", true],
+      "k8s.io/role/master": ["1", true],
+      "k8s.io/role/control-plane": ["1", true],
+      Name: ["master-us-west-2a.masters.hacluster.example.com", true],
+    });
+  });
+
+  it("gives each master a hardened launch template: IMDSv2, hop limit 1, encrypted gp3 root, masters profile", () => {
+    const template = templates["master-us-west-2a"];
+    expect(template).toMatchObject({
+      instance_type: "t2.medium",
+      iam_instance_profile: { name: ref("aws_iam_instance_profile", `masters-${SLUG}`, "name") },
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+      block_device_mappings: [
+        { device_name: "/dev/sda1", ebs: { volume_size: 64, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+      ],
+      vpc_security_group_ids: [ref("aws_security_group", `masters-${SLUG}`)],
+    });
+    expect(template.network_interfaces).toBeUndefined();
+    const userData = Buffer.from(String(template.user_data), "base64").toString("utf8");
+    expect(userData).toMatch(/^#!\/bin\/bash/);
+    expect(userData).toContain("etcd member a of hacluster.example.com");
+  });
+
+  it("uses the current Ubuntu LTS through EC2's resolve:ssm: form by default (no lookup at plan time)", () => {
+    expect(templates["master-us-west-2a"].image_id).toBe(
+      "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
+    );
+    expect(json.data).toBeUndefined();
+    const arm = synthJson({ ...SEED_1, masterSize: "m7g.large" });
+    expect(resources(arm, "aws_launch_template")["master-us-west-2a"].image_id).toMatch(/\/arm64\//);
+  });
+});
+
+describe("etcd volumes", () => {
+  const json = synthJson(SEED_1);
+  const volumes = resources(json, "aws_ebs_volume");
+
+  it("gives every master a main and an events volume in its zone, encrypted, protected from destruction", () => {
+    expect(Object.keys(volumes)).toHaveLength(6);
+    for (const [member, zone] of [["a", "us-west-2a"], ["b", "us-west-2b"], ["c", "us-west-2c"]]) {
+      for (const etcd of ["main", "events"]) {
+        expect(volumes[`${member}-etcd-${etcd}-${SLUG}`]).toMatchObject({
+          availability_zone: zone,
+          size: 20,
+          type: "gp3",
+          encrypted: true,
+          lifecycle: { prevent_destroy: true },
+          tags: {
+            Name: `${member}.etcd-${etcd}.hacluster.example.com`,
+            [`k8s.io/etcd/${etcd}`]: `${member}/a,b,c`,
+            "k8s.io/role/master": "1",
+            "k8s.io/role/control-plane": "1",
+            KubernetesCluster: "hacluster.example.com",
+            "kubernetes.io/cluster/hacluster.example.com": "owned",
+          },
+        });
+      }
+    }
+  });
+
+  it("takes the storage type, size and KMS key of the spec", () => {
+    const custom = resources(
+      synthJson({ ...SEED_1, etcdStorageType: "io1", etcdVolumeSize: 50, etcdKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/abc" }),
+      "aws_ebs_volume",
+    )[`a-etcd-main-${SLUG}`];
+    expect(custom).toMatchObject({ type: "io1", size: 50, iops: 3000, kms_key_id: "arn:aws:kms:us-west-2:111122223333:key/abc" });
+  });
+
+  it("puts the seed's third example's 3 masters and 6 volumes in us-east-1a, with stable member names", () => {
+    const third = synthJson(SEED_3);
+    const groups = resources(third, "aws_autoscaling_group");
+    expect(Object.keys(groups).filter((n) => n.startsWith("master-")).sort()).toEqual([
+      "master-us-east-1a",
+      "master-us-east-1a-2",
+      "master-us-east-1a-3",
+    ]);
+    const thirdVolumes = resources(third, "aws_ebs_volume");
+    expect(Object.keys(thirdVolumes).sort()).toEqual([
+      "a-2-etcd-events-hacluster-example-com",
+      "a-2-etcd-main-hacluster-example-com",
+      "a-3-etcd-events-hacluster-example-com",
+      "a-3-etcd-main-hacluster-example-com",
+      "a-etcd-events-hacluster-example-com",
+      "a-etcd-main-hacluster-example-com",
+    ]);
+    expect(new Set(Object.values(thirdVolumes).map((v) => v.availability_zone))).toEqual(new Set(["us-east-1a"]));
+    expect(thirdVolumes["a-2-etcd-main-hacluster-example-com"].tags).toMatchObject({ "k8s.io/etcd/main": "a-2/a,a-2,a-3" });
+  });
+});
+
+describe("images", () => {
+  it("looks up owner/name with an aws_ami data source (the seed's second example)", () => {
+    const json = synthJson(SEED_2);
+    const amis = (json.data ?? {}).aws_ami ?? {};
+    const [name] = Object.keys(amis);
+    expect(amis[name]).toMatchObject({
+      most_recent: true,
+      owners: ["293135079892"],
+      filter: [{ name: "name", values: ["k8s-1.4-debian-jessie-amd64-hvm-ebs-2016-11-16"] }],
+    });
+    const template = resources(json, "aws_launch_template")["master-us-west-2a"];
+    expect(template.image_id).toBe(`\${data.aws_ami.${name}.id}`);
+    expect((template.block_device_mappings as { device_name: string }[])[0].device_name).toBe(`\${data.aws_ami.${name}.root_device_name}`);
+  });
+
+  it("uses an AMI id as given, reading only its root device name", () => {
+    const json = synthJson({ ...SEED_1, image: "ami-0123456789abcdef0" });
+    const template = resources(json, "aws_launch_template").nodes;
+    expect(template.image_id).toBe("ami-0123456789abcdef0");
+    expect((template.block_device_mappings as { device_name: string }[])[0].device_name).toBe(
+      "${data.aws_ami.ami-0123456789abcdef0.root_device_name}",
+    );
+  });
+});
+
+/** Every resource of `before` must exist in `after` unchanged, but for the listed differences. */
+function changedResources(before: TerraformJson, after: TerraformJson): string[] {
+  const changed: string[] = [];
+  for (const [type, byName] of Object.entries(before.resource)) {
+    for (const [name, body] of Object.entries(byName)) {
+      const later = after.resource[type]?.[name];
+      if (later === undefined) {
+        changed.push(`${type}.${name} removed`);
+      } else if (JSON.stringify(later) !== JSON.stringify(body)) {
+        changed.push(`${type}.${name} changed`);
+      }
+    }
+  }
+  return changed.sort();
+}
+
+describe("growing from one master to three", () => {
+  const one = synthJson({ ...SEED_1, masterZones: ["us-west-2a"] });
+  const three = synthJson(SEED_1);
+
+  it("only adds resources; what exists keeps its address and attributes, but for the etcd member lists", () => {
+    expect(changedResources(one, three)).toEqual([
+      `aws_ebs_volume.a-etcd-events-${SLUG} changed`,
+      `aws_ebs_volume.a-etcd-main-${SLUG} changed`,
+      `aws_lb.api-${SLUG} changed`,
+    ]);
+    for (const etcd of ["main", "events"]) {
+      const before = resources(one, "aws_ebs_volume")[`a-etcd-${etcd}-${SLUG}`];
+      const after = resources(three, "aws_ebs_volume")[`a-etcd-${etcd}-${SLUG}`];
+      expect({ ...after, tags: { ...(after.tags as object), [`k8s.io/etcd/${etcd}`]: "a/a" } }).toEqual(before);
+      expect((after.tags as Record<string, string>)[`k8s.io/etcd/${etcd}`]).toBe("a/a,b,c");
+    }
+    const lbBefore = resources(one, "aws_lb")[`api-${SLUG}`];
+    const lbAfter = resources(three, "aws_lb")[`api-${SLUG}`];
+    expect({ ...lbAfter, subnets: lbBefore.subnets }).toEqual(lbBefore);
+  });
+
+  it("adds the new masters' groups, templates and volumes", () => {
+    expect(Object.keys(resources(three, "aws_autoscaling_group")).filter((n) => !(n in resources(one, "aws_autoscaling_group")))).toEqual([
+      "master-us-west-2b",
+      "master-us-west-2c",
+    ]);
+    expect(Object.keys(resources(three, "aws_ebs_volume")).length - Object.keys(resources(one, "aws_ebs_volume")).length).toBe(4);
+  });
+});
