@@ -1,0 +1,284 @@
+/**
+ * A reachability evaluator over the security rules of a synthesized cluster: "can traffic from X reach
+ * Y on protocol P, port N?", answered from the `aws_security_group_rule` resources of the Terraform JSON
+ * the way EC2 evaluates security groups (allow rules only, any matching rule allows).
+ *
+ * Semantics:
+ * - Peers are our roles (`masters`, `nodes`, `api-elb`, `bastion`: the groups named `<role>.<cluster>`)
+ *   or CIDR blocks (an admin range, 0.0.0.0/0, ...).
+ * - Traffic from X to Y is allowed when Y (if it is one of our groups) has an ingress rule matching the
+ *   traffic whose source is X, AND X (if it is one of our groups) has an egress rule matching the traffic
+ *   whose destination is Y. A CIDR end has no rules of ours, so only the other end is checked.
+ * - A rule's peer matches one of our groups when it references the group (`source_security_group_id`
+ *   = `${aws_security_group.<name>.id}`, or `self`), or when one of its CIDRs overlaps the VPC CIDR the
+ *   group's members live in (conservative: an instance of the group may have such an address). It
+ *   matches a CIDR peer when one of its CIDRs contains that block (same address family).
+ * - Protocol "-1" ("all") matches everything, ports ignored. TCP and UDP match when
+ *   from_port <= port <= to_port. ICMP/ICMPv6 rules carry the type in from_port and the code in
+ *   to_port (-1 = any). Other IP protocols (4 = IP-in-IP) match on the protocol alone.
+ *
+ * The evaluator refuses configurations it cannot judge (inline ingress/egress blocks on a group, the
+ * newer `aws_vpc_security_group_*_rule` resources, prefix lists, a rule on a group it does not know),
+ * so a test can never pass because a rule went unseen.
+ */
+import { TerraformJson, resources } from "./cluster";
+
+/** The cluster's own security groups, by kops role. */
+export type Role = "masters" | "nodes" | "api-elb" | "bastion";
+
+export const ROLES: readonly Role[] = ["masters", "nodes", "api-elb", "bastion"];
+
+/** One end of a flow: one of our groups, or an address block. */
+export type Peer = Role | { readonly cidr: string };
+
+/** What is sent: TCP/UDP to a port, an ICMP type/code, or another IP protocol by number ("4"). */
+export type Traffic =
+  | { readonly protocol: "tcp" | "udp"; readonly port: number }
+  | { readonly protocol: "icmp" | "icmpv6"; readonly type: number; readonly code: number }
+  | { readonly protocol: "ipip" };
+
+export const tcp = (port: number): Traffic => ({ protocol: "tcp", port });
+export const udp = (port: number): Traffic => ({ protocol: "udp", port });
+export const icmp = (type: number, code: number): Traffic => ({ protocol: "icmp", type, code });
+export const IPIP: Traffic = { protocol: "ipip" };
+
+/** A security group rule as emitted, normalized. */
+export interface Rule {
+  /** Terraform name of the rule. */
+  readonly name: string;
+  readonly type: "ingress" | "egress";
+  /** `${aws_security_group.<name>.id}` of the group the rule belongs to. */
+  readonly groupRef: string;
+  /** all, tcp, udp, icmp, icmpv6, or an IP protocol number as a string ("4"). */
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly cidrs: readonly string[];
+  readonly sourceGroupRef?: string;
+  readonly self: boolean;
+  readonly description?: string;
+}
+
+const PROTOCOL_NAMES: Record<string, string> = {
+  "-1": "all",
+  all: "all",
+  "6": "tcp",
+  tcp: "tcp",
+  "17": "udp",
+  udp: "udp",
+  "1": "icmp",
+  icmp: "icmp",
+  "58": "icmpv6",
+  icmpv6: "icmpv6",
+  "4": "4",
+  ipip: "4",
+};
+
+/** The security rules of one synthesized cluster, and what they let through. */
+export class Firewall {
+  readonly rules: readonly Rule[];
+  /** The VPC CIDR our groups' members have their addresses in. */
+  readonly memberCidr: string;
+  private readonly groupRefs = new Map<Role, string>();
+
+  constructor(json: TerraformJson, clusterName: string) {
+    const groups = resources(json, "aws_security_group");
+    for (const [name, body] of Object.entries(groups)) {
+      if (body.ingress !== undefined || body.egress !== undefined) {
+        throw new Error(`aws_security_group.${name} has inline ingress/egress blocks; rules must be standalone resources.`);
+      }
+      const role = ROLES.find((r) => body.name === `${r}.${clusterName}`);
+      if (role) {
+        this.groupRefs.set(role, `\${aws_security_group.${name}.id}`);
+      }
+    }
+    for (const type of ["aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"]) {
+      if (Object.keys(resources(json, type)).length > 0) {
+        throw new Error(`${type} resources are emitted; this evaluator only reads aws_security_group_rule.`);
+      }
+    }
+    const vpcs = Object.values(resources(json, "aws_vpc"));
+    if (vpcs.length !== 1 || typeof vpcs[0].cidr_block !== "string") {
+      throw new Error(`expected one aws_vpc with a cidr_block, found ${vpcs.length}`);
+    }
+    this.memberCidr = vpcs[0].cidr_block;
+    const known = new Set(this.groupRefs.values());
+    this.rules = Object.entries(resources(json, "aws_security_group_rule")).map(([name, body]) => {
+      const rule = parseRule(name, body);
+      if (!known.has(rule.groupRef)) {
+        throw new Error(`aws_security_group_rule.${name} belongs to ${rule.groupRef}, which is not one of the cluster's groups.`);
+      }
+      return rule;
+    });
+  }
+
+  /** `${aws_security_group.<name>.id}` of a role's group; throws when the cluster has no such group. */
+  ref(role: Role): string {
+    const ref = this.groupRefs.get(role);
+    if (!ref) {
+      throw new Error(`the cluster has no ${role} security group`);
+    }
+    return ref;
+  }
+
+  has(role: Role): boolean {
+    return this.groupRefs.has(role);
+  }
+
+  /** The role whose group a reference names, if any. */
+  roleOf(ref: string | undefined): Role | undefined {
+    return ROLES.find((r) => this.groupRefs.get(r) === ref);
+  }
+
+  ingressRules(role?: Role): Rule[] {
+    return this.rules.filter((r) => r.type === "ingress" && (role === undefined || r.groupRef === this.ref(role)));
+  }
+
+  egressRules(role?: Role): Rule[] {
+    return this.rules.filter((r) => r.type === "egress" && (role === undefined || r.groupRef === this.ref(role)));
+  }
+
+  /** Whether `traffic` from `from` reaches `to` (see the module comment for the semantics). */
+  canReach(from: Peer, to: Peer, traffic: Traffic): boolean {
+    if (typeof from !== "string" && typeof to !== "string") {
+      throw new Error("at least one end must be one of the cluster's groups");
+    }
+    const ingressOk =
+      typeof to !== "string" || this.ingressRules(to).some((r) => matchesTraffic(r, traffic) && this.matchesPeer(r, from));
+    const egressOk =
+      typeof from !== "string" || this.egressRules(from).some((r) => matchesTraffic(r, traffic) && this.matchesPeer(r, to));
+    return ingressOk && egressOk;
+  }
+
+  /** Whether a rule's other end (source of an ingress rule, destination of an egress rule) covers `peer`. */
+  matchesPeer(rule: Rule, peer: Peer): boolean {
+    if (typeof peer === "string") {
+      const ref = this.ref(peer);
+      return (
+        rule.sourceGroupRef === ref ||
+        (rule.self && rule.groupRef === ref) ||
+        rule.cidrs.some((c) => overlaps(c, this.memberCidr))
+      );
+    }
+    return rule.cidrs.some((c) => contains(c, peer.cidr));
+  }
+}
+
+/** A short label for test names and messages: `masters`, `203.0.113.0/24`, `tcp/443`. */
+export function peerLabel(peer: Peer): string {
+  return typeof peer === "string" ? peer : peer.cidr;
+}
+
+export function trafficLabel(t: Traffic): string {
+  switch (t.protocol) {
+    case "tcp":
+    case "udp":
+      return `${t.protocol}/${t.port}`;
+    case "icmp":
+    case "icmpv6":
+      return `${t.protocol} type ${t.type} code ${t.code}`;
+    case "ipip":
+      return "IP-in-IP (protocol 4)";
+  }
+}
+
+function parseRule(name: string, body: Record<string, unknown>): Rule {
+  if (body.prefix_list_ids !== undefined) {
+    throw new Error(`aws_security_group_rule.${name} uses prefix lists, which this evaluator does not model.`);
+  }
+  const type = body.type;
+  if (type !== "ingress" && type !== "egress") {
+    throw new Error(`aws_security_group_rule.${name} has type ${String(type)}`);
+  }
+  const protocol = PROTOCOL_NAMES[String(body.protocol).toLowerCase()];
+  if (!protocol) {
+    throw new Error(`aws_security_group_rule.${name} has protocol ${String(body.protocol)}, unknown to the evaluator.`);
+  }
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  return {
+    name,
+    type,
+    groupRef: String(body.security_group_id),
+    protocol,
+    fromPort: Number(body.from_port),
+    toPort: Number(body.to_port),
+    cidrs: [...list(body.cidr_blocks), ...list(body.ipv6_cidr_blocks)],
+    sourceGroupRef: typeof body.source_security_group_id === "string" ? body.source_security_group_id : undefined,
+    self: body.self === true || body.self === "true",
+    description: typeof body.description === "string" ? body.description : undefined,
+  };
+}
+
+export function matchesTraffic(rule: Rule, t: Traffic): boolean {
+  if (rule.protocol === "all") {
+    return true;
+  }
+  switch (t.protocol) {
+    case "tcp":
+    case "udp":
+      return rule.protocol === t.protocol && rule.fromPort <= t.port && t.port <= rule.toPort;
+    case "icmp":
+    case "icmpv6":
+      return (
+        rule.protocol === t.protocol &&
+        (rule.fromPort === -1 || rule.fromPort === t.type) &&
+        (rule.toPort === -1 || rule.toPort === t.code)
+      );
+    case "ipip":
+      return rule.protocol === "4";
+  }
+}
+
+/** Whether a TCP/UDP rule (or an all-traffic rule) lets `port` through. */
+export function coversPort(rule: Rule, port: number): boolean {
+  return matchesTraffic(rule, tcp(port)) || matchesTraffic(rule, udp(port));
+}
+
+/** An address block: family, network address and prefix length. */
+interface Block {
+  readonly v6: boolean;
+  readonly base: bigint;
+  readonly prefix: number;
+}
+
+function parseCidr(text: string): Block {
+  const [addr, len] = text.split("/");
+  const prefix = Number(len);
+  if (addr.includes(":")) {
+    return { v6: true, base: parseIpv6(addr), prefix };
+  }
+  const octets = addr.split(".").map(Number);
+  if (octets.length !== 4 || octets.some((o) => !(o >= 0 && o <= 255))) {
+    throw new Error(`not a CIDR: ${text}`);
+  }
+  return { v6: false, base: octets.reduce((acc, o) => (acc << 8n) | BigInt(o), 0n), prefix };
+}
+
+function parseIpv6(addr: string): bigint {
+  const [head, tail] = addr.includes("::") ? addr.split("::") : [addr, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  if (groups.length !== 8) {
+    throw new Error(`not an IPv6 address: ${addr}`);
+  }
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function networkOf(b: Block, prefix: number): bigint {
+  const bits = b.v6 ? 128 : 32;
+  const hostBits = BigInt(bits - prefix);
+  return (b.base >> hostBits) << hostBits;
+}
+
+/** Whether block `outer` contains block `inner` (same family). */
+export function contains(outer: string, inner: string): boolean {
+  const o = parseCidr(outer);
+  const i = parseCidr(inner);
+  return o.v6 === i.v6 && o.prefix <= i.prefix && networkOf(i, o.prefix) === networkOf(o, o.prefix);
+}
+
+/** Whether two blocks share an address. */
+export function overlaps(a: string, b: string): boolean {
+  return contains(a, b) || contains(b, a);
+}
