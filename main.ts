@@ -7,15 +7,24 @@ import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "./spec/defaults";
 import { loadSpecs } from "./spec/load";
 import { UserError } from "./spec/problems";
 import { synthesizeClusters } from "./stacks/app";
+import { removedMasterProblems } from "./stacks/continuity";
 
 function main(): void {
-  // The cdktf CLI passes its output directory and format in these variables.
+  // The cdktf CLI passes its output directory and format in these variables; the rest are kopsform's
+  // equivalents of `kopsform synth --config-dir` and `--allow-etcd-member-removal`.
   const configDir = process.env.KOPSFORM_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
   const outdir = process.env.CDKTF_OUTDIR ?? DEFAULT_OUTPUT_DIR;
   const hcl = process.env.SYNTH_HCL_OUTPUT === "true";
+  const allowEtcdMemberRemoval = process.env.KOPSFORM_ALLOW_ETCD_MEMBER_REMOVAL === "true";
   try {
-    const result = synthesizeClusters(loadSpecs(configDir), outdir, hcl);
-    result.summary.forEach((line) => console.log(line));
+    const specs = loadSpecs(configDir);
+    if (!allowEtcdMemberRemoval) {
+      const problems = removedMasterProblems(specs, outdir);
+      if (problems.length > 0) {
+        throw new UserError(problems);
+      }
+    }
+    synthesizeClusters(specs, outdir, hcl).summary.forEach((line) => console.log(line));
   } catch (e) {
     if (e instanceof UserError) {
       e.lines.forEach((line) => console.error(line));

@@ -7,12 +7,12 @@ import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
 import { UserError } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
 import { Io, UsageError, processIo } from "./io";
-import { synth } from "./synth";
 
 /** Exit codes of the contract in DESIGN.md. */
 export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
 
-function buildProgram(io: Io): Command {
+/** Builds the program; commands whose exit code carries meaning (plan) report it through `setExitCode`. */
+function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command("kopsform")
     .description("kops-style highly available Kubernetes clusters on AWS, as plain Terraform (CDKTF).")
     .exitOverride()
@@ -33,10 +33,48 @@ function buildProgram(io: Io): Command {
     .option("--hcl", "write cdk.tf (HCL) instead of cdk.tf.json")
     .option("--allow-etcd-member-removal", "accept a spec that removes masters, after the manual etcd procedure")
     .action(async (o: { configDir: string; output: string; hcl?: boolean; allowEtcdMemberRemoval?: boolean }) => {
+      // Loaded on use: cdktf and the provider bindings are only needed to synthesize.
+      const { synth } = await import("./synth");
       await synth(
         { configDir: o.configDir, output: o.output, hcl: !!o.hcl, allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval },
         io,
       );
+    });
+
+  program
+    .command("plan")
+    .description("terraform init + plan on every synthesized stack, with a Markdown summary for pull requests.")
+    .option("--output <dir>", "the synthesized output", DEFAULT_OUTPUT_DIR)
+    .option("--offline", "plan without AWS credentials (adds a credential-free provider override while planning)")
+    .option("--summary <file>", "write the summary of all stacks to this file")
+    .option("--provider-mirror <dir>", "filesystem mirror of the AWS provider (default $KOPSFORM_TF_MIRROR)")
+    .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes, after the manual etcd procedure")
+    .addHelpText("after", "\nExit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes, 1 error.")
+    .action(
+      async (o: { output: string; offline?: boolean; summary?: string; providerMirror?: string; allowEtcdMemberRemoval?: boolean }) => {
+        const { plan } = await import("./plan");
+        setExitCode(
+          plan(
+            {
+              output: o.output,
+              offline: !!o.offline,
+              summary: o.summary,
+              providerMirror: o.providerMirror,
+              allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval,
+            },
+            io,
+          ),
+        );
+      },
+    );
+
+  program
+    .command("summarize")
+    .description("Render the pull-request summary from `terraform show -json` output, to stdout.")
+    .argument("<PLAN.json...>", "plans as JSON (terraform show -json PLANFILE > PLAN.json)")
+    .action(async (files: string[]) => {
+      const { summarizeFiles } = await import("./summarize");
+      setExitCode(summarizeFiles(files, io));
     });
 
   return program;
@@ -44,10 +82,11 @@ function buildProgram(io: Io): Command {
 
 /** Runs `kopsform` with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const program = buildProgram(io);
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(normalizeBooleanFlags(argv), { from: "user" });
-    return EXIT.ok;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;

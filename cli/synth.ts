@@ -6,7 +6,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { format } from "@cdktf/hcl-tools";
 import { loadSpecs } from "../spec/load";
 import { UserError } from "../spec/problems";
 import { STACK_FILES, synthesizeClusters } from "../stacks/app";
@@ -58,8 +57,12 @@ export async function synth(options: SynthOptions, io: Io): Promise<void> {
   }
 }
 
-/** cdktf's HCL printer does not follow `terraform fmt`; its own formatter (hclwrite) does. */
+/**
+ * cdktf's HCL printer does not lay out HCL as `terraform fmt` does; hclwrite (the formatter the cdktf
+ * CLI uses, compiled to WebAssembly) does. Loaded only here: starting it costs a quarter second.
+ */
 async function formatHcl(file: string): Promise<void> {
+  const { format } = await import("@cdktf/hcl-tools");
   fs.writeFileSync(file, await format(fs.readFileSync(file, "utf8")));
 }
 

@@ -3,6 +3,7 @@
  * `kopsform plan` and by the tests, so that both exercise the same invocation.
  */
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -166,8 +167,12 @@ export interface ResourceChange {
     readonly before: unknown;
     readonly after: unknown;
     readonly after_unknown?: unknown;
+    /** Attribute paths that force a replacement (lists of attribute names, map keys and indexes). */
+    readonly replace_paths?: readonly (readonly (string | number)[])[];
   };
   readonly action_reason?: string;
+  /** Set for a deposed object (a leftover of create_before_destroy). */
+  readonly deposed?: string;
 }
 
 /**
@@ -197,7 +202,11 @@ export function removeOfflineOverride(stackDir: string): void {
   fs.rmSync(path.join(stackDir, OFFLINE_OVERRIDE_FILE), { force: true });
 }
 
-/** A Terraform CLI config that installs hashicorp/aws from `mirror` only; returns its path. */
+/**
+ * A Terraform CLI config that installs hashicorp/aws from `mirror` only; returns its path. One file per
+ * mirror, reused by every runner of the process (and across processes: its content depends on the
+ * mirror alone).
+ */
 function writeMirrorConfig(mirror: string): string {
   const text =
     "provider_installation {\n" +
@@ -209,8 +218,13 @@ function writeMirrorConfig(mirror: string): string {
     '    exclude = ["registry.terraform.io/hashicorp/aws"]\n' +
     "  }\n" +
     "}\n";
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-tfrc-"));
-  const file = path.join(dir, "terraform.rc");
-  fs.writeFileSync(file, text);
+  const hash = createHash("sha256").update(text).digest("hex").slice(0, 12);
+  const file = path.join(os.tmpdir(), `kopsform-terraform-${hash}.rc`);
+  if (!fs.existsSync(file)) {
+    // Written aside and renamed, so that a concurrent runner never reads half a file.
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, text);
+    fs.renameSync(partial, file);
+  }
   return file;
 }

@@ -9,6 +9,7 @@ import { App } from "cdktf";
 import { haSummaryLine, renderHaReport } from "../spec/ha";
 import { ValidatedSpec } from "../spec/validate";
 import { ClusterStack } from "./cluster-stack";
+import { tidyCdktfHcl } from "./hcl";
 
 /** The files synthesis writes into a stack directory, by output format. */
 export const STACK_FILES = {
@@ -53,6 +54,10 @@ export function synthesizeClusters(specs: readonly ValidatedSpec[], outdir: stri
     const stackDir = path.join(outdir, "stacks", spec.name);
     const lines = warnings.map((w) => `${w.field}: ${w.message}`);
     fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec.name, ha, lines));
+    if (hcl) {
+      const file = path.join(stackDir, STACK_FILES.hcl[0]);
+      fs.writeFileSync(file, tidyCdktfHcl(fs.readFileSync(file, "utf8")));
+    }
     for (const stale of hcl ? STACK_FILES.json : STACK_FILES.hcl) {
       fs.rmSync(path.join(stackDir, stale), { force: true });
     }

@@ -26,7 +26,8 @@ export interface ApplyAsIfOptions {
   readonly plan?: PlanJson;
   /**
    * How many plans against the state may still show changes before giving up. Each round costs a
-   * plan and a show (about 7 s); exact references are resolved up front, so one round is usual.
+   * plan and a show (about 7 s). Exact references and tags_all are resolved up front, so kopsform's
+   * stacks need one at most (a jsonencode()d IAM policy that embeds an ARN).
    * @default 6
    */
   readonly maxRounds?: number;
@@ -78,19 +79,19 @@ interface StateInstance {
  * Throws when the plan does not converge, listing what still changes.
  */
 export function applyAsIf(stackDir: string, options: ApplyAsIfOptions = {}): AppliedState {
+  if (options.plan) {
+    assertFresh(options.plan);
+  }
+  const statePath = path.resolve(stackDir, localStatePath(stackDir));
+  // Replaced in any case; removed first because init reads it and the fresh plan must not see it.
+  fs.rmSync(statePath, { force: true });
   const tf = terraformIn(stackDir);
   writeOfflineOverride(stackDir);
   tf.init();
-  const statePath = path.resolve(stackDir, localStatePath(stackDir));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-asif-"));
   try {
     const planFile = path.join(scratch, "asif.tfplan");
-    let fresh = options.plan;
-    if (!fresh) {
-      fs.rmSync(statePath, { force: true });
-      fresh = planOrThrow(tf, planFile, "the fresh plan");
-    }
-    assertFresh(fresh);
+    const fresh = options.plan ?? planFresh(tf, planFile);
     const schemas = providerSchemas(tf);
     const state = stateFromPlan(fresh, schemas);
     const maxRounds = options.maxRounds ?? 6;
@@ -103,7 +104,9 @@ export function applyAsIf(stackDir: string, options: ApplyAsIfOptions = {}): App
         return { statePath, rounds: round, state };
       }
       if (result.status !== 2) {
-        throw new Error(`applyAsIf(${stackDir}): terraform refused the plan against the as-if state:\n${result.stderr}`);
+        throw new Error(
+          `applyAsIf(${stackDir}): terraform refused the plan against the as-if state:\n${result.stderr}`,
+        );
       }
       const plan = tf.showJson(planFile);
       const before = JSON.stringify(state);
@@ -121,6 +124,34 @@ export function applyAsIf(stackDir: string, options: ApplyAsIfOptions = {}): App
   }
 }
 
+/** The resources and outputs of a test stack, as in cdk.tf.json (`"${aws_vpc.main.id}"` references). */
+export interface TestStackBody {
+  readonly resource: Record<string, Record<string, object>>;
+  readonly output?: Record<string, { readonly value: unknown }>;
+}
+
+/**
+ * Writes (or rewrites) a small stack laid out as kopsform synthesizes one: `ROOT/cdktf.out/stacks/NAME/cdk.tf.json`
+ * with the aws provider pinned as kopsform pins it, a `cluster_name` output, and the local backend's state
+ * at `ROOT/terraform.NAME.tfstate` (the path is relative to the stack, as kopsform writes it). Returns
+ * the stack directory.
+ */
+export function writeTestStack(root: string, name: string, body: TestStackBody): string {
+  const stackDir = path.join(root, "cdktf.out", "stacks", name);
+  fs.mkdirSync(stackDir, { recursive: true });
+  const config = {
+    terraform: {
+      backend: { local: { path: `../../../terraform.${name}.tfstate` } },
+      required_providers: { aws: { source: "aws", version: "5.100.0" } },
+    },
+    provider: { aws: [{ region: "us-west-2" }] },
+    resource: body.resource,
+    output: { cluster_name: { value: name }, ...body.output },
+  };
+  fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), `${JSON.stringify(config, null, 2)}\n`);
+  return stackDir;
+}
+
 /**
  * The local backend's state path as written in the stack's cdk.tf.json (relative to the stack
  * directory); Terraform's default `terraform.tfstate` when there is no backend block.
@@ -130,8 +161,9 @@ export function localStatePath(stackDir: string): string {
   if (!fs.existsSync(file)) {
     throw new Error(`${file} does not exist: applyAsIf needs a synthesized JSON stack (not --hcl).`);
   }
-  const backend = (JSON.parse(fs.readFileSync(file, "utf8")) as { terraform?: { backend?: Record<string, { path?: string }> } })
-    .terraform?.backend;
+  const backend = (
+    JSON.parse(fs.readFileSync(file, "utf8")) as { terraform?: { backend?: Record<string, { path?: string }> } }
+  ).terraform?.backend;
   if (!backend) {
     return "terraform.tfstate";
   }
@@ -141,10 +173,11 @@ export function localStatePath(stackDir: string): string {
   return backend.local.path ?? "terraform.tfstate";
 }
 
-function planOrThrow(tf: Terraform, planFile: string, what: string): PlanJson {
+/** The fresh plan of the stack (there is no state when this runs). */
+function planFresh(tf: Terraform, planFile: string): PlanJson {
   const result = tf.plan({ out: planFile, refresh: false });
   if (result.status === 1) {
-    throw new TerraformError(`plan (${what})`, result);
+    throw new TerraformError("plan (the fresh plan of applyAsIf)", result);
   }
   return tf.showJson(planFile);
 }
@@ -202,9 +235,11 @@ function providerSchemas(tf: Terraform): ResourceSchemas {
   if (result.status !== 0) {
     throw new TerraformError("providers schema", result);
   }
-  const all = (JSON.parse(result.stdout) as {
-    provider_schemas: Record<string, { resource_schemas: Record<string, { version: number; block: SchemaBlock }> }>;
-  }).provider_schemas;
+  const all = (
+    JSON.parse(result.stdout) as {
+      provider_schemas: Record<string, { resource_schemas: Record<string, { version: number; block: SchemaBlock }> }>;
+    }
+  ).provider_schemas;
   const provider = Object.keys(all).find((p) => p.endsWith("/aws")) ?? Object.keys(all)[0];
   const resources = all[provider].resource_schemas;
   const types = new Map<string, CtyType>();
@@ -277,7 +312,6 @@ interface PlannedResource {
   readonly type: string;
   readonly name: string;
   readonly index?: string | number;
-  readonly schema_version?: number;
   readonly values?: Record<string, unknown>;
 }
 
@@ -306,17 +340,25 @@ interface Expression {
   readonly references?: readonly string[];
 }
 
-/** Hands out deterministic placeholder values, numbered in address order. */
+/** Hands out deterministic placeholder values, numbered in the order the state is built. */
 class Placeholders {
   private count = 0;
 
-  /** A value of `type` for attribute `name` of a `resourceType`; ids and ARNs look like AWS's. */
-  value(type: CtyType, name: string, resourceType: string, id: () => string): unknown {
+  /**
+   * A value of `type` for attribute `name` of a `resourceType`; ids and ARNs look like AWS's. Inside a
+   * nested block (`nested`), scalars are the zero values the provider reads as "not set": a made-up
+   * `health_check.matcher` would trip the provider's own checks of a TCP target group.
+   */
+  value(type: CtyType, name: string, resourceType: string, id: () => string, nested: boolean): unknown {
+    const isArn = name === "arn" || name.endsWith("_arn");
+    if (nested && name !== "id" && !isArn && (type === "string" || type === "number" || type === "bool")) {
+      return { string: "", number: 0, bool: false }[type];
+    }
     if (type === "string") {
       if (name === "id") {
         return id();
       }
-      if (name === "arn" || name.endsWith("_arn")) {
+      if (isArn) {
         return arnFor(resourceType, id());
       }
       if (name === "owner_id" || name.endsWith("account_id")) {
@@ -342,14 +384,15 @@ class Placeholders {
     }
     const object: Record<string, unknown> = {};
     for (const [member, memberTy] of Object.entries(inner as Record<string, CtyType>)) {
-      object[member] = this.value(memberTy, member, resourceType, id);
+      object[member] = this.value(memberTy, member, resourceType, id, true);
     }
     return object;
   }
 
   /** The next id of a resource type: `vpc-0kopsform0001`, `sg-0kopsform0002`, ... */
   id(resourceType: string): string {
-    return `${ID_PREFIXES[resourceType] ?? resourceType.replace(/^aws_/, "").replace(/_/g, "-")}-0kopsform${this.next()}`;
+    const prefix = ID_PREFIXES[resourceType] ?? resourceType.replace(/^aws_/, "").replace(/_/g, "-");
+    return `${prefix}-0kopsform${this.next()}`;
   }
 
   private next(): string {
@@ -394,7 +437,8 @@ function arnFor(resourceType: string, id: string): string {
 /** A state with every resource of the fresh plan, unknowns resolved through exact references or placeholders. */
 function stateFromPlan(plan: PlanJson, schemas: ResourceSchemas): StateV4 {
   const changes = new Map((plan.resource_changes ?? []).map((c) => [c.address, c]));
-  const providers = (plan.configuration as { provider_config?: Record<string, ProviderConfig> } | undefined)?.provider_config ?? {};
+  const providers =
+    (plan.configuration as { provider_config?: Record<string, ProviderConfig> } | undefined)?.provider_config ?? {};
   const configuration = (plan.configuration as { root_module?: ConfigModule } | undefined)?.root_module ?? {};
   const configByAddress = new Map((configuration.resources ?? []).map((r) => [r.address, r]));
   const dependencies = transitiveDependencies(configuration.resources ?? []);
@@ -411,13 +455,22 @@ function stateFromPlan(plan: PlanJson, schemas: ResourceSchemas): StateV4 {
     const idOf = (): string => (id ??= placeholders.id(resource.type));
     for (const [name, marks] of Object.entries(unknown)) {
       const resolved = resolveReferences(config?.expressions?.[name], marks, valuesByAddress);
-      values[name] = fillUnknown(values[name], marks, resolved, memberType(objectType, name), name, (ty, attr) =>
-        placeholders.value(ty, attr, resource.type, idOf),
+      values[name] = fillUnknown(
+        values[name],
+        marks,
+        resolved,
+        memberType(objectType, name),
+        name,
+        false,
+        (ty, attr, nested) => placeholders.value(ty, attr, resource.type, idOf, nested),
       );
     }
     if (unknown.tags_all === true) {
       // What the aws provider computes: the provider's default_tags overridden by the resource's tags.
-      values.tags_all = { ...defaultTags(providers, config?.provider_config_key), ...((values.tags as object | null) ?? {}) };
+      values.tags_all = {
+        ...defaultTags(providers, config?.provider_config_key),
+        ...((values.tags as object | null) ?? {}),
+      };
     }
     valuesByAddress.set(resource.address, values);
   }
@@ -459,15 +512,15 @@ function stateFromPlan(plan: PlanJson, schemas: ResourceSchemas): StateV4 {
     });
   }
 
-  const outputs = (plan.planned_values as { outputs?: Record<string, { value?: unknown; type?: unknown; sensitive?: boolean }> })
-    .outputs ?? {};
+  const outputs =
+    (plan.planned_values as { outputs?: Record<string, { value?: unknown; type?: unknown; sensitive?: boolean }> })
+      .outputs ?? {};
   for (const [name, output] of Object.entries(outputs)) {
     let value = output.value;
     let type = output.type;
     if (!("value" in output)) {
       value = resolveReferences(configuration.outputs?.[name]?.expression, true, valuesByAddress);
-      type = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? typeof value : undefined;
-      type = type === "boolean" ? "bool" : type;
+      type = impliedType(value);
     }
     if (type !== undefined) {
       state.outputs[name] = { value, type, ...(output.sensitive ? { sensitive: true } : {}) };
@@ -484,6 +537,28 @@ interface ProviderConfig {
 function defaultTags(providers: Record<string, ProviderConfig>, key: string | undefined): object {
   const tags = providers[key ?? "aws"]?.expressions?.default_tags?.[0]?.tags?.constant_value;
   return tags && typeof tags === "object" ? tags : {};
+}
+
+/**
+ * The type Terraform gives a value written in JSON configuration: `["a", "b"]` is a tuple, `{...}` an
+ * object; `undefined` for what cannot be typed (null, unresolved).
+ */
+function impliedType(value: unknown): CtyType | undefined {
+  if (typeof value === "string" || typeof value === "number") {
+    return typeof value;
+  }
+  if (typeof value === "boolean") {
+    return "bool";
+  }
+  if (Array.isArray(value)) {
+    const items = value.map(impliedType);
+    return items.includes(undefined) ? undefined : ["tuple", items];
+  }
+  if (value && typeof value === "object") {
+    const members = Object.entries(value).map(([k, v]) => [k, impliedType(v)] as const);
+    return members.some(([, t]) => t === undefined) ? undefined : ["object", Object.fromEntries(members)];
+  }
+  return undefined;
 }
 
 /** Every managed resource of the planned values, child modules included, in address order. */
@@ -505,7 +580,10 @@ function configAddress(address: string): string {
 /** The resource (`type.name`) a reference such as `aws_vpc.main.id` points at, if it is a managed resource. */
 function referencedResource(reference: string): string | undefined {
   const parts = reference.split(".");
-  if (parts.length < 2 || ["var", "local", "module", "data", "count", "each", "path", "terraform", "self"].includes(parts[0])) {
+  if (
+    parts.length < 2 ||
+    ["var", "local", "module", "data", "count", "each", "path", "terraform", "self"].includes(parts[0])
+  ) {
     return undefined;
   }
   return `${parts[0]}.${parts[1].replace(/\[.*$/, "")}`;
@@ -556,7 +634,10 @@ function transitiveDependencies(resources: readonly ConfigResource[]): Map<strin
 }
 
 /** Resources ordered so that what a resource references comes before it (the configuration is acyclic). */
-function orderByReferences(planned: readonly PlannedResource[], config: ReadonlyMap<string, ConfigResource>): PlannedResource[] {
+function orderByReferences(
+  planned: readonly PlannedResource[],
+  config: ReadonlyMap<string, ConfigResource>,
+): PlannedResource[] {
   const byConfig = new Map<string, PlannedResource[]>();
   for (const r of planned) {
     const list = byConfig.get(configAddress(r.address)) ?? [];
@@ -611,11 +692,18 @@ function resolveReferences(
     return undefined;
   }
   return Object.fromEntries(
-    Object.entries(marks).map(([k, m]) => [k, resolveReferences((expression as Record<string, unknown>)[k], m, values)]),
+    Object.entries(marks).map(([k, m]) => [
+      k,
+      resolveReferences((expression as Record<string, unknown>)[k], m, values),
+    ]),
   );
 }
 
-function resolveConstant(constant: unknown, marks: unknown, values: ReadonlyMap<string, Record<string, unknown>>): unknown {
+function resolveConstant(
+  constant: unknown,
+  marks: unknown,
+  values: ReadonlyMap<string, Record<string, unknown>>,
+): unknown {
   if (marks === true) {
     return resolveWhole(constant, values);
   }
@@ -655,7 +743,8 @@ function resolveWhole(constant: unknown, values: ReadonlyMap<string, Record<stri
 
 /**
  * `value` with every place its unknown marks say `true` filled: by the resolved reference when there is
- * one of a fitting type, else by a placeholder of the attribute's type.
+ * one of a fitting type, else by a placeholder of the attribute's type. `nested` is true below the
+ * resource's own attributes (in a block or an object).
  */
 function fillUnknown(
   value: unknown,
@@ -663,30 +752,42 @@ function fillUnknown(
   resolved: unknown,
   type: CtyType,
   name: string,
-  placeholder: (type: CtyType, name: string) => unknown,
+  nested: boolean,
+  placeholder: (type: CtyType, name: string, nested: boolean) => unknown,
 ): unknown {
   if (marks === true) {
-    if (resolved !== undefined && resolved !== null) {
-      if (type === "string" && (typeof resolved === "number" || typeof resolved === "boolean")) {
-        return String(resolved);
-      }
-      if (type !== "string" || typeof resolved === "string") {
-        return resolved;
-      }
+    if (type === "string" && (typeof resolved === "number" || typeof resolved === "boolean")) {
+      return String(resolved); // Terraform converts a number or bool given to a string attribute
     }
-    return placeholder(type, name);
+    return fits(type, resolved) ? resolved : placeholder(type, name, nested);
   }
   if (Array.isArray(marks)) {
     const list = Array.isArray(value) ? [...(value as unknown[])] : [];
     marks.forEach((m, i) => {
-      list[i] = fillUnknown(list[i], m, (resolved as unknown[] | undefined)?.[i], memberType(type, i), name, placeholder);
+      list[i] = fillUnknown(
+        list[i],
+        m,
+        (resolved as unknown[] | undefined)?.[i],
+        memberType(type, i),
+        name,
+        nested,
+        placeholder,
+      );
     });
     return list;
   }
   if (marks && typeof marks === "object") {
     const object = value && typeof value === "object" ? { ...(value as Record<string, unknown>) } : {};
     for (const [k, m] of Object.entries(marks)) {
-      const fitted = fillUnknown(object[k], m, (resolved as Record<string, unknown> | undefined)?.[k], memberType(type, k), k, placeholder);
+      const fitted = fillUnknown(
+        object[k],
+        m,
+        (resolved as Record<string, unknown> | undefined)?.[k],
+        memberType(type, k),
+        k,
+        true,
+        placeholder,
+      );
       if (fitted !== undefined) {
         object[k] = fitted;
       }
@@ -694,6 +795,29 @@ function fillUnknown(
     return object;
   }
   return value;
+}
+
+/** Whether `value` (not null) can be decoded as `type`, roughly: enough to never write a state Terraform rejects. */
+function fits(type: CtyType, value: unknown): boolean {
+  if (value === undefined || value === null) {
+    return false;
+  }
+  if (type === "string" || type === "number" || type === "bool") {
+    return typeof value === { string: "string", number: "number", bool: "boolean" }[type];
+  }
+  if (!Array.isArray(type)) {
+    return false;
+  }
+  const [kind, inner] = type;
+  if (kind === "list" || kind === "set") {
+    return Array.isArray(value) && value.every((item) => fits(inner as CtyType, item));
+  }
+  if (kind === "map") {
+    return (
+      typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => fits(inner as CtyType, v))
+    );
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,26 +829,30 @@ function copyPlannedChanges(state: StateV4, plan: PlanJson): void {
     if (change.mode !== "managed" || isNoop(change)) {
       continue;
     }
-    const instance = findInstance(state, change);
     if (change.change.actions.includes("delete") && !change.change.actions.includes("create")) {
       removeInstance(state, change);
       continue;
     }
-    const after = (change.change.after ?? {}) as Record<string, unknown>;
-    const marks = (change.change.after_unknown ?? {}) as Record<string, unknown>;
-    if (instance) {
-      instance.attributes = mergeKnown(after, marks, instance.attributes) as Record<string, unknown>;
-    } else {
+    const instance = findInstance(state, change);
+    if (!instance) {
       throw new Error(
         `applyAsIf: the plan against the as-if state creates ${change.address}, which the fresh plan did not have.`,
       );
     }
+    const after = (change.change.after ?? {}) as Record<string, unknown>;
+    const marks = (change.change.after_unknown ?? {}) as Record<string, unknown>;
+    instance.attributes = mergeKnown(after, marks, instance.attributes) as Record<string, unknown>;
   }
-  const outputs = (plan.planned_values as { outputs?: Record<string, { value?: unknown; type?: unknown; sensitive?: boolean }> })
-    .outputs ?? {};
+  const outputs =
+    (plan.planned_values as { outputs?: Record<string, { value?: unknown; type?: unknown; sensitive?: boolean }> })
+      .outputs ?? {};
   for (const [name, output] of Object.entries(outputs)) {
     if ("value" in output && output.type !== undefined) {
-      state.outputs[name] = { value: output.value, type: output.type, ...(output.sensitive ? { sensitive: true } : {}) };
+      state.outputs[name] = {
+        value: output.value,
+        type: output.type,
+        ...(output.sensitive ? { sensitive: true } : {}),
+      };
     }
   }
 }

@@ -1,0 +1,355 @@
+/**
+ * The pull request summary: from plans the real Terraform CLI makes offline (fresh, and against an
+ * as-if-applied state for replacements and deletes), and from hand-built plans for the size limit.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  GITHUB_COMMENT_LIMIT,
+  countChanges,
+  dangerousChanges,
+  renderPlanSummary,
+  stackNameOf,
+} from "../cli/plan-summary";
+import { summarizeFiles } from "../cli/summarize";
+import { PlanJson, ResourceChange } from "../cli/terraform";
+import { UserError } from "../spec/problems";
+import { TestStackBody, applyAsIf, writeTestStack } from "./helpers/applied-state";
+import { planOffline } from "./helpers/terraform";
+
+const CLUSTER = "summary.example.com";
+
+/** A small network like kopsform's: VPC, subnet, masters' group and rule, an etcd volume. */
+function network(options: { cidr?: string; volume?: boolean } = {}): TestStackBody {
+  const cidr = options.cidr ?? "172.20.0.0/16";
+  return {
+    resource: {
+      aws_vpc: { main: { cidr_block: cidr, tags: { Name: CLUSTER } } },
+      aws_subnet: {
+        "us-west-2a": { vpc_id: "${aws_vpc.main.id}", cidr_block: "172.20.32.0/19", availability_zone: "us-west-2a" },
+      },
+      aws_security_group: { masters: { name: `masters.${CLUSTER}`, vpc_id: "${aws_vpc.main.id}" } },
+      aws_security_group_rule: {
+        "https-from-vpc": {
+          type: "ingress",
+          from_port: 443,
+          to_port: 443,
+          protocol: "tcp",
+          cidr_blocks: ["${aws_vpc.main.cidr_block}"],
+          security_group_id: "${aws_security_group.masters.id}",
+        },
+      },
+      ...(options.volume === false
+        ? {}
+        : {
+            aws_ebs_volume: {
+              "a-etcd-main": {
+                availability_zone: "us-west-2a",
+                size: 20,
+                type: "gp3",
+                encrypted: true,
+                lifecycle: { prevent_destroy: true },
+              },
+            },
+          }),
+    },
+  };
+}
+
+/** Collects what a command prints. */
+function captureIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (line: string) => out.push(line), err: (line: string) => err.push(line) } };
+}
+
+describe("the summary of real plans", () => {
+  let root: string;
+  let stackDir: string;
+  let fresh: PlanJson;
+
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-summary-test-"));
+    stackDir = writeTestStack(root, CLUSTER, network());
+    const { plan, result } = planOffline(stackDir, { refresh: false });
+    expect(result.status).toBe(2);
+    fresh = plan!;
+    // The cluster as if this plan had been applied; each test below plans a change against it.
+    applyAsIf(stackDir, { plan: fresh });
+  });
+
+  afterAll(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("of a fresh plan names the stack and says how many resources will be added", () => {
+    const text = renderPlanSummary([{ stack: "fallback", plan: fresh }]);
+    expect(text.startsWith(`<!-- kopsform-plan: ${CLUSTER} -->\n`)).toBe(true);
+    expect(text).toContain(`\`${CLUSTER}\``);
+    expect(text).toContain("5 to add, 0 to change, 0 to destroy, 0 to replace.");
+    expect(text).not.toContain("[!CAUTION]");
+    expect(text).toContain("- `aws_vpc.main`: create");
+    expect(text).toContain("- `aws_ebs_volume.a-etcd-main`: create");
+  });
+
+  it("of a VPC cidr change against an as-if-applied cluster puts the VPC replacement in the danger section, above the details", () => {
+    writeTestStack(root, CLUSTER, network({ cidr: "10.0.0.0/16" }));
+    try {
+      const { plan, result } = planOffline(stackDir, { refresh: false });
+      expect(result.status).toBe(2);
+      // VPC, subnet (new vpc_id), group (new vpc_id), rule (new cidr and group): all replaced, nothing else.
+      expect(countChanges(plan!)).toEqual({ add: 0, change: 0, destroy: 0, replace: 4 });
+      expect(dangerousChanges(plan!).map((d) => d.address)).toEqual(["aws_subnet.us-west-2a", "aws_vpc.main"]);
+
+      const text = renderPlanSummary([{ stack: "fallback", plan: plan! }]);
+      expect(text).toContain("0 to add, 0 to change, 0 to destroy, 4 to replace.");
+      const vpcLine = text.split("\n").find((line) => line.includes("`aws_vpc.main`") && line.includes("(VPC)"));
+      expect(vpcLine).toBe(
+        "- **replace** `aws_vpc.main` (VPC): `replace_because_cannot_update`; forced by `cidr_block`",
+      );
+      const danger = text.indexOf("[!CAUTION]");
+      const details = text.indexOf("<details>");
+      expect(danger).toBeGreaterThan(text.indexOf("4 to replace"));
+      expect(details).toBeGreaterThan(text.indexOf(vpcLine!));
+      expect(text.slice(details)).toContain("- `aws_security_group.masters`: replace");
+      expect(text.slice(danger, details)).not.toContain("aws_security_group.masters");
+    } finally {
+      writeTestStack(root, CLUSTER, network());
+    }
+  });
+
+  it("flags the destroy of an etcd volume whose block was removed", () => {
+    // Terraform plans it even with prevent_destroy: the protection went with the block.
+    writeTestStack(root, CLUSTER, network({ volume: false }));
+    try {
+      const { plan, result } = planOffline(stackDir, { refresh: false });
+      expect(result.status).toBe(2);
+      expect(countChanges(plan!)).toEqual({ add: 0, change: 0, destroy: 1, replace: 0 });
+      expect(renderPlanSummary([{ stack: "fallback", plan: plan! }])).toContain(
+        "- **destroy** `aws_ebs_volume.a-etcd-main` (etcd volume): `delete_because_no_resource_config`\n",
+      );
+    } finally {
+      writeTestStack(root, CLUSTER, network());
+    }
+  });
+
+  it("is what summarizeFiles prints for the plan's JSON file", () => {
+    const file = path.join(root, "fresh.json");
+    fs.writeFileSync(file, JSON.stringify(fresh));
+    const { out, err, io } = captureIo();
+    expect(summarizeFiles([file], io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.join("\n")).toBe(renderPlanSummary([{ stack: "fresh", plan: fresh }]).trimEnd());
+  });
+});
+
+/** A hand-built resource change. */
+function change(
+  address: string,
+  actions: string[],
+  extra: Partial<ResourceChange> & { replace_paths?: unknown } = {},
+): ResourceChange {
+  const [type, name] = address.split(".");
+  const { replace_paths, ...rest } = extra;
+  return {
+    address,
+    mode: "managed",
+    type,
+    name,
+    change: { actions, before: null, after: null, ...(replace_paths ? { replace_paths } : {}) },
+    ...rest,
+  } as ResourceChange;
+}
+
+function planOf(changes: ResourceChange[], clusterName?: string): PlanJson {
+  return {
+    format_version: "1.2",
+    resource_changes: changes,
+    planned_values: clusterName ? { outputs: { cluster_name: { value: clusterName } } } : {},
+  };
+}
+
+describe("countChanges", () => {
+  it("counts a replacement once, either way round, and ignores no-ops and data source reads", () => {
+    const plan = planOf([
+      change("aws_vpc.a", ["create"]),
+      change("aws_vpc.b", ["update"]),
+      change("aws_vpc.c", ["delete"]),
+      change("aws_vpc.d", ["delete", "create"]),
+      change("aws_vpc.e", ["create", "delete"]),
+      change("aws_vpc.f", ["no-op"]),
+      { ...change("aws_ami.g", ["read"]), mode: "data" },
+    ]);
+    expect(countChanges(plan)).toEqual({ add: 1, change: 1, destroy: 1, replace: 2 });
+  });
+
+  it('renders "No changes." when only no-ops and reads are planned', () => {
+    const plan = planOf(
+      [change("aws_vpc.f", ["no-op"]), { ...change("aws_ami.g", ["read"]), mode: "data" }],
+      "quiet.example.com",
+    );
+    const text = renderPlanSummary([{ stack: "x", plan }]);
+    expect(text).toContain("No changes.");
+    expect(text).not.toContain("to add");
+    expect(text).not.toContain("<details>");
+  });
+});
+
+describe("dangerousChanges", () => {
+  it("flags destroys and replacements of what holds state or availability, with reason and forcing attributes", () => {
+    const plan = planOf([
+      change("aws_ebs_volume.a-etcd-main-x", ["delete", "create"], {
+        action_reason: "replace_because_cannot_update",
+        replace_paths: [["availability_zone"], ["tags", "k8s.io/role/master"]],
+      }),
+      change("aws_autoscaling_group.master-us-west-2a", ["delete"], {
+        action_reason: "delete_because_no_resource_config",
+      }),
+      change("aws_launch_template.master-us-west-2b", ["create", "delete"]),
+      change("aws_autoscaling_group.nodes", ["delete"]),
+      change("aws_nat_gateway.a", ["delete"]),
+      change("aws_lb.api", ["delete", "create"]),
+      change("aws_iam_role.masters", ["delete"]),
+      change("aws_vpc.main", ["update"]),
+      change("aws_security_group.masters", ["delete"]),
+    ]);
+    expect(dangerousChanges(plan)).toEqual([
+      {
+        address: "aws_ebs_volume.a-etcd-main-x",
+        type: "aws_ebs_volume",
+        action: "replace",
+        what: "etcd volume",
+        reason: "replace_because_cannot_update",
+        forcedBy: ["availability_zone", 'tags["k8s.io/role/master"]'],
+      },
+      {
+        address: "aws_autoscaling_group.master-us-west-2a",
+        type: "aws_autoscaling_group",
+        action: "destroy",
+        what: "master auto-scaling group",
+        reason: "delete_because_no_resource_config",
+        forcedBy: [],
+      },
+      {
+        address: "aws_launch_template.master-us-west-2b",
+        type: "aws_launch_template",
+        action: "replace",
+        what: "master launch template",
+        reason: undefined,
+        forcedBy: [],
+      },
+      { address: "aws_nat_gateway.a", type: "aws_nat_gateway", action: "destroy", what: "NAT gateway", reason: undefined, forcedBy: [] },
+      { address: "aws_lb.api", type: "aws_lb", action: "replace", what: "API load balancer", reason: undefined, forcedBy: [] },
+      { address: "aws_iam_role.masters", type: "aws_iam_role", action: "destroy", what: "IAM role", reason: undefined, forcedBy: [] },
+    ]);
+  });
+
+  it("knows a master's ASG by its AWS name too", () => {
+    const asg = change("aws_autoscaling_group.a", ["delete"]);
+    const plan = planOf([
+      { ...asg, change: { ...asg.change, before: { name: "master-us-west-2a.masters.x.example.com" } } },
+    ]);
+    expect(dangerousChanges(plan).map((d) => d.what)).toEqual(["master auto-scaling group"]);
+  });
+});
+
+describe("stackNameOf", () => {
+  it("takes the cluster_name output, else the fallback", () => {
+    expect(stackNameOf(planOf([], "a.example.com"), "file")).toBe("a.example.com");
+    expect(stackNameOf(planOf([]), "file")).toBe("file");
+  });
+});
+
+describe("the comment size limit", () => {
+  /** A plan with `count` plain changes after a handful of dangerous ones. */
+  function hugePlan(cluster: string, count: number): PlanJson {
+    const dangerous = [
+      change("aws_ebs_volume.a-etcd-main", ["delete"], { action_reason: "delete_because_no_resource_config" }),
+      change("aws_ebs_volume.a-etcd-events", ["delete"], { action_reason: "delete_because_no_resource_config" }),
+      change("aws_vpc.main", ["delete", "create"], {
+        action_reason: "replace_because_cannot_update",
+        replace_paths: [["cidr_block"]],
+      }),
+    ];
+    const plain = Array.from({ length: count }, (_, i) =>
+      change(`aws_security_group_rule.node-to-master-tcp-${String(i).padStart(5, "0")}-with-a-long-descriptive-name`, [
+        "create",
+      ]),
+    );
+    return planOf([...plain.slice(0, count / 2), ...dangerous, ...plain.slice(count / 2)], cluster);
+  }
+
+  it("cuts only the list of all changes, saying how many entries it left out", () => {
+    const text = renderPlanSummary([{ stack: "x", plan: hugePlan("big.example.com", 5000) }]);
+    expect(text.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    expect(text.length).toBeGreaterThan(GITHUB_COMMENT_LIMIT - 500);
+    expect(text).toContain("5000 to add, 0 to change, 2 to destroy, 1 to replace.");
+    expect(text).toContain(
+      "- **destroy** `aws_ebs_volume.a-etcd-main` (etcd volume): `delete_because_no_resource_config`",
+    );
+    expect(text).toContain("- **destroy** `aws_ebs_volume.a-etcd-events` (etcd volume)");
+    expect(text).toContain(
+      "- **replace** `aws_vpc.main` (VPC): `replace_because_cannot_update`; forced by `cidr_block`",
+    );
+    const shown = text.split("\n").filter((line) => /^- `.*`: (create|destroy|replace)$/.test(line)).length;
+    const omitted = Number(/\.\.\. (\d+) more changes left out/.exec(text)?.[1]);
+    expect(shown).toBeGreaterThan(100);
+    expect(shown + omitted).toBe(5003);
+    expect(text.trimEnd().endsWith("</details>")).toBe(true);
+  });
+
+  it("holds for several stacks together, keeping every stack's counts and dangers", () => {
+    const text = renderPlanSummary([
+      { stack: "a", plan: hugePlan("a.example.com", 3000) },
+      { stack: "b", plan: hugePlan("b.example.com", 3000) },
+    ]);
+    expect(text.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    for (const cluster of ["a.example.com", "b.example.com"]) {
+      const section = text.slice(text.indexOf(`<!-- kopsform-plan: ${cluster} -->`));
+      expect(section).toContain("3000 to add, 0 to change, 2 to destroy, 1 to replace.");
+      expect(section).toContain("- **replace** `aws_vpc.main` (VPC)");
+    }
+  });
+});
+
+describe("summarizeFiles", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-summarize-test-"));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a file that is not a plan's JSON, naming it and the fix, and prints nothing", () => {
+    const state = path.join(dir, "terraform.tfstate.json");
+    fs.writeFileSync(state, JSON.stringify({ format_version: "1.0", terraform_version: "1.11.4", values: {} }));
+    const binary = path.join(dir, "plan.tfplan");
+    fs.writeFileSync(binary, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00]));
+    const { out, io } = captureIo();
+    let error: unknown;
+    try {
+      summarizeFiles([state, binary, path.join(dir, "missing.json")], io);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UserError);
+    const lines = (error as UserError).lines;
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      new RegExp(`^${state.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*not a Terraform plan.*terraform show -json`),
+    );
+    expect(lines[1]).toMatch(/plan\.tfplan: not JSON.*terraform show -json/);
+    expect(lines[2]).toMatch(/missing\.json: cannot read the file \(ENOENT\)/);
+    expect(out).toEqual([]);
+  });
+
+  it("names a plan without cluster_name after its file", () => {
+    const file = path.join(dir, "prod.json");
+    fs.writeFileSync(file, JSON.stringify(planOf([change("aws_vpc.main", ["create"])])));
+    const { out, io } = captureIo();
+    summarizeFiles([file], io);
+    expect(out.join("\n")).toMatch(/^<!-- kopsform-plan: prod -->\n/);
+  });
+});
