@@ -29,7 +29,8 @@ export interface PlanOptions {
   readonly output: string;
   /**
    * Plan without AWS credentials: adds the credential-free provider override next to each stack for
-   * the duration of the plan (and removes it after). Data sources still need AWS.
+   * the duration of the plan (and removes it after), and plans with `-refresh=false` against the
+   * state as it is. Data sources still need AWS.
    * @default false
    */
   readonly offline: boolean;
@@ -126,7 +127,8 @@ function planStack(
   }
   try {
     terraform.init();
-    const result = terraform.plan({ out: PLAN_FILE });
+    // Offline there is no AWS to refresh existing resources against: plan against the state as it is.
+    const result = terraform.plan({ out: PLAN_FILE, refresh: !offline });
     if (result.status === PLAN_EXIT.error) {
       return { refused: refusal(stack, result.stderr || result.stdout) };
     }
@@ -142,7 +144,7 @@ function planStack(
 
 /** Terraform's own error, led by the resources `prevent_destroy` protects when that is the cause. */
 function refusal(stack: string, output: string): string {
-  const protectedResources = [...output.matchAll(/Resource (\S+) has lifecycle\.prevent_destroy set/g)].map((m) => m[1]);
+  const protectedResources = [...output.matchAll(/Resource (\S+) has\s+lifecycle\.prevent_destroy\s+set/g)].map((m) => m[1]);
   if (protectedResources.length > 0) {
     return (
       `${stack}: Terraform refuses the plan: it would destroy ${[...new Set(protectedResources)].join(", ")}, ` +

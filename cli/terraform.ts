@@ -88,6 +88,11 @@ export class Terraform {
     this.env = quietEnv(extra);
   }
 
+  /** The environment Terraform runs with (for tools that run Terraform themselves, such as the cdktf CLI). */
+  environment(): NodeJS.ProcessEnv {
+    return { ...this.env };
+  }
+
   /** Runs `terraform ARGS` in the stack directory. */
   run(args: readonly string[]): TerraformResult {
     const r = spawnSync("terraform", [...args], {

@@ -34,6 +34,7 @@ export interface SynthesisResult {
 export function synthesizeClusters(specs: readonly ValidatedSpec[], outdir: string, hcl: boolean): SynthesisResult {
   // cdktf decides between JSON and HCL from this variable when a stack is constructed (the cdktf CLI
   // sets it for `cdktf synth --hcl`); set it for the duration of this synthesis only.
+  fs.mkdirSync(outdir, { recursive: true });
   const previous = process.env.SYNTH_HCL_OUTPUT;
   process.env.SYNTH_HCL_OUTPUT = String(hcl);
   try {
