@@ -9,7 +9,7 @@ import { UserError } from "./spec/problems";
 import { synthesizeClusters } from "./stacks/app";
 import { removedMasterProblems } from "./stacks/continuity";
 
-function main(): void {
+async function main(): Promise<void> {
   // The cdktf CLI passes its output directory and format in these variables; the rest are kopsform's
   // equivalents of `kopsform synth --config-dir` and `--allow-etcd-member-removal`.
   const configDir = process.env.KOPSFORM_CONFIG_DIR ?? DEFAULT_CONFIG_DIR;
@@ -24,7 +24,7 @@ function main(): void {
         throw new UserError(problems);
       }
     }
-    synthesizeClusters(specs, outdir, hcl).summary.forEach((line) => console.log(line));
+    (await synthesizeClusters(specs, outdir, hcl)).summary.forEach((line) => console.log(line));
   } catch (e) {
     if (e instanceof UserError) {
       e.lines.forEach((line) => console.error(line));
@@ -34,4 +34,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

@@ -21,8 +21,8 @@ function planned(plan: PlanJson, type: string): Record<string, Record<string, un
 describe("seed example 1: three masters in three zones, private topology, kopeio-vxlan", () => {
   let plan: PlanJson;
 
-  beforeAll(() => {
-    const stacks = synthToDir(tempDir("e2e-seed1"), [SEED_1]);
+  beforeAll(async () => {
+    const stacks = await synthToDir(tempDir("e2e-seed1"), [SEED_1]);
     expect(validateStack(stacks[NAME])).toMatchObject({ valid: true });
     const result = planOffline(stacks[NAME]);
     expect(result.result.stderr).toBe("");
@@ -77,8 +77,8 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
 });
 
 describe("seed example 2: DNS zone, extra security groups, cloud labels, an image by owner/name", () => {
-  it("passes terraform validate (the image and zone lookups need AWS, so it is not planned offline)", () => {
-    const stacks = synthToDir(tempDir("e2e-seed2"), [SEED_2]);
+  it("passes terraform validate (the image and zone lookups need AWS, so it is not planned offline)", async () => {
+    const stacks = await synthToDir(tempDir("e2e-seed2"), [SEED_2]);
     const result = validateStack(stacks[NAME]);
     expect(result.diagnostics).toEqual([]);
     expect(result.valid).toBe(true);
@@ -86,8 +86,8 @@ describe("seed example 2: DNS zone, extra security groups, cloud labels, an imag
 });
 
 describe("seed example 3: three masters in one zone of a two-zone region", () => {
-  it("plans offline: 3 masters and 6 volumes in us-east-1a", () => {
-    const stacks = synthToDir(tempDir("e2e-seed3"), [SEED_3]);
+  it("plans offline: 3 masters and 6 volumes in us-east-1a", async () => {
+    const stacks = await synthToDir(tempDir("e2e-seed3"), [SEED_3]);
     const { plan, result } = planOffline(stacks[NAME]);
     expect(result.status).toBe(2);
     const groups = planned(plan as PlanJson, "aws_autoscaling_group");
@@ -100,8 +100,8 @@ describe("seed example 3: three masters in one zone of a two-zone region", () =>
 });
 
 describe("a public-topology cluster", () => {
-  it("plans offline with one public subnet per zone and no NAT gateway", () => {
-    const stacks = synthToDir(tempDir("e2e-public"), [
+  it("plans offline with one public subnet per zone and no NAT gateway", async () => {
+    const stacks = await synthToDir(tempDir("e2e-public"), [
       { name: "public.example.com", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], masterCount: 3 },
     ]);
     const { plan, result } = planOffline(stacks["public.example.com"]);

@@ -37,7 +37,7 @@ export async function synth(options: SynthOptions, io: Io): Promise<void> {
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, ".kopsform-synth-"));
   try {
-    const result = synthesizeClusters(specs, staging, options.hcl);
+    const result = await synthesizeClusters(specs, staging, options.hcl);
     if (options.hcl) {
       for (const name of result.stacks) {
         await formatHcl(path.join(staging, "stacks", name, "cdk.tf"));

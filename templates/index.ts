@@ -1,14 +1,21 @@
 /**
- * The Handlebars templates under templates/, compiled once per process on first use. Templates are
- * files of this package (not user input), so reading them here is like loading code.
+ * Rendering the Handlebars templates of this folder (user data, HA report, plan summary). They are
+ * precompiled by templates/compile.js at build time, so a process loads only the Handlebars runtime
+ * and never parses a template.
  */
-import * as fs from "fs";
-import * as path from "path";
-import Handlebars from "handlebars";
+import Handlebars from "handlebars/runtime";
+
+/** The precompiled templates (templates/precompiled.js, written by templates/compile.js). */
+interface Precompiled {
+  readonly templates: Readonly<Record<string, TemplateSpecification>>;
+  readonly partials: Readonly<Record<string, TemplateSpecification>>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const precompiled = require("./precompiled.js") as Precompiled;
 
 const handlebars = Handlebars.create();
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
-let partialsLoaded = false;
+const templates = new Map<string, Handlebars.TemplateDelegate>();
 
 handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 handlebars.registerHelper("join", (items: unknown, separator: unknown) =>
@@ -17,34 +24,24 @@ handlebars.registerHelper("join", (items: unknown, separator: unknown) =>
 handlebars.registerHelper("plural", (count: number, singular: string, plural: string) =>
   count === 1 ? singular : plural,
 );
-
-/** Registers every templates/partials/NAME.hbs as partial NAME, once. */
-function ensurePartials(): void {
-  if (partialsLoaded) {
-    return;
-  }
-  const dir = path.join(__dirname, "partials");
-  if (fs.existsSync(dir)) {
-    for (const file of fs.readdirSync(dir).sort()) {
-      if (file.endsWith(".hbs")) {
-        handlebars.registerPartial(file.slice(0, -4), fs.readFileSync(path.join(dir, file), "utf8"));
-      }
-    }
-  }
-  partialsLoaded = true;
+for (const [name, spec] of Object.entries(precompiled.partials)) {
+  handlebars.registerPartial(name, handlebars.template(spec));
 }
 
 /**
  * Renders templates/NAME with `context`. Templates are compiled with `noEscape` because none of them
- * is HTML: they are shell scripts and Markdown whose values are escaped where they are used.
+ * is HTML: they are shell scripts and Markdown whose values are escaped where they are used; and with
+ * `strict`, so that a value missing from `context` is an error rather than an empty string.
  */
 export function render(name: string, context: object): string {
-  ensurePartials();
-  let template = compiled.get(name);
+  let template = templates.get(name);
   if (!template) {
-    const source = fs.readFileSync(path.join(__dirname, name), "utf8");
-    template = handlebars.compile(source, { noEscape: true, strict: true });
-    compiled.set(name, template);
+    const spec = precompiled.templates[name];
+    if (!spec) {
+      throw new Error(`no template ${name} in templates/ (templates/precompiled.js is built by npm run build)`);
+    }
+    template = handlebars.template(spec);
+    templates.set(name, template);
   }
   return template(context);
 }

@@ -77,9 +77,9 @@ export function tempDir(prefix: string): string {
 }
 
 /** Synthesizes specs into `<dir>/out` as the product does; returns each stack's directory by name. */
-export function synthToDir(dir: string, specs: Record<string, unknown>[], hcl = false): Record<string, string> {
+export async function synthToDir(dir: string, specs: Record<string, unknown>[], hcl = false): Promise<Record<string, string>> {
   const outdir = path.join(dir, "out");
   const validated = specs.map(validSpec);
-  synthesizeClusters(validated, outdir, hcl);
+  await synthesizeClusters(validated, outdir, hcl);
   return Object.fromEntries(validated.map((v) => [v.spec.name, path.join(outdir, "stacks", v.spec.name)]));
 }
