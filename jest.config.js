@@ -11,5 +11,11 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/setup.js"],
+  // Precompiles the templates (tests always render the current .hbs files) and names the log of the
+  // Terraform commands the tests run, which the reporter below counts at the end.
+  globalSetup: "<rootDir>/__tests__/helpers/global-setup.js",
+  reporters: ["default", "<rootDir>/__tests__/helpers/terraform-reporter.js"],
   testTimeout: 240000,
+  // Every core: jest's default leaves one idle, which on a 2-core machine means one test file at a time.
+  maxWorkers: "100%",
 };

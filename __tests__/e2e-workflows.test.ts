@@ -21,10 +21,50 @@ function plannedResources(plan: PlanJson): Record<string, unknown> {
   return Object.fromEntries((plan.resource_changes ?? []).map((c) => [c.address, [c.change.actions, c.change.after]]));
 }
 
+/** Every file under a directory, relative path -> content. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+      } else {
+        files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+describe("npx cdktf synth", () => {
+  const root = path.join(__dirname, "..");
+
+  it("npx cdktf synth gives the same files as kopsform synth", () => {
+    const dir = tempDir("cdktf");
+    const out = path.join(dir, "cdktf.out");
+    const cdktf = spawnSync(
+      process.execPath,
+      [path.join(root, "node_modules", "cdktf-cli", "bundle", "bin", "cdktf"), "synth", "--output", out],
+      { cwd: root, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" } },
+    );
+    expect(cdktf.stderr).not.toMatch(/error/i);
+    expect(cdktf.status).toBe(0);
+    const mine = tempDir("mine");
+    const r = spawnSync(process.execPath, [path.join(root, "bin", "kopsform.js"), "synth", "--output", path.join(mine, "cdktf.out")], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(snapshot(out)).toEqual(snapshot(path.join(mine, "cdktf.out")));
+  });
+});
+
 describe("HCL export", () => {
   it("is fmt-clean, validates without warnings and plans to exactly the JSON output's resources", async () => {
     const dir = tempDir("hcl");
-    const json = synthToDir(path.join(dir, "json"), [SEED_1])[NAME];
+    const json = (await synthToDir(path.join(dir, "json"), [SEED_1]))[NAME];
     const clusters = path.join(dir, "clusters");
     fs.mkdirSync(clusters);
     fs.writeFileSync(path.join(clusters, `${NAME}.yaml`), YAML.stringify(SEED_1));
@@ -49,9 +89,9 @@ describe("HCL export", () => {
 });
 
 describe("cdktf diff", () => {
-  it("plans the seed's first example through the cdktf CLI, offline", () => {
+  it("plans the seed's first example through the cdktf CLI, offline", async () => {
     const dir = tempDir("cdktf-diff");
-    const stack = synthToDir(dir, [SEED_1])[NAME];
+    const stack = (await synthToDir(dir, [SEED_1]))[NAME];
     writeOfflineOverride(stack);
     const root = path.join(__dirname, "..");
     const r = spawnSync(
@@ -142,11 +182,11 @@ describe("plan review of a cluster that exists", () => {
 });
 
 describe("growing a cluster that exists", () => {
-  it("from one master to three only adds resources and updates in place", () => {
+  it("from one master to three only adds resources and updates in place", async () => {
     const dir = tempDir("grow");
-    const one = synthToDir(dir, [{ ...SEED_1, masterZones: ["us-west-2a"] }])[NAME];
+    const one = (await synthToDir(dir, [{ ...SEED_1, masterZones: ["us-west-2a"] }]))[NAME];
     applyAsIf(one);
-    synthToDir(dir, [SEED_1]);
+    await synthToDir(dir, [SEED_1]);
     const { plan, result } = planOffline(one, { refresh: false });
     expect(result.status).toBe(2);
     const byAction: Record<string, string[]> = {};

@@ -3,6 +3,7 @@
  * credential-free override, then init, validate, plan and show. These tests never skip: without
  * Terraform or the mirror they fail and say what to install or set.
  */
+import * as fs from "fs";
 import * as path from "path";
 import {
   PlanJson,
@@ -36,9 +37,20 @@ export function requireTerraform(): string {
   return mirror;
 }
 
+/** The Terraform CLI as the tests run it: every command is recorded for the run's summary. */
+class RecordedTerraform extends Terraform {
+  run(args: readonly string[]): TerraformResult {
+    const log = process.env.KOPSFORM_TERRAFORM_LOG;
+    if (log) {
+      fs.appendFileSync(log, `terraform ${args[0]}\n`);
+    }
+    return super.run(args);
+  }
+}
+
 /** A Terraform runner on a stack directory, using the offline mirror. */
 export function terraformIn(stackDir: string): Terraform {
-  return new Terraform(stackDir, { mirror: requireTerraform() });
+  return new RecordedTerraform(stackDir, { mirror: requireTerraform() });
 }
 
 /** init (without backend) + validate; returns the diagnostics. */
