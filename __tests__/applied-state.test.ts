@@ -7,51 +7,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PlanJson } from "../cli/terraform";
-import { applyAsIf, localStatePath, writeTestStack, TestStackBody } from "./helpers/applied-state";
+import { TestStackBody, applyAsIf, localStatePath, testNetwork, writeTestStack } from "./helpers/applied-state";
 import { changesByAddress, planOffline, terraformIn } from "./helpers/terraform";
 
 const CLUSTER = "asif.example.com";
 
-/** A VPC, a subnet and a security group rule that reference each other, and an etcd-like volume. */
-function network(options: { cidr?: string; volume?: boolean; volumeZone?: string } = {}): TestStackBody {
-  const cidr = options.cidr ?? "172.20.0.0/16";
-  return {
-    resource: {
-      aws_vpc: { main: { cidr_block: cidr, enable_dns_hostnames: true, tags: { Name: CLUSTER } } },
-      aws_subnet: {
-        "us-west-2a": {
-          vpc_id: "${aws_vpc.main.id}",
-          cidr_block: cidr.replace(/\.0\.0\/16$/, ".32.0/19"),
-          availability_zone: "us-west-2a",
-        },
-      },
-      aws_security_group: { masters: { name: `masters.${CLUSTER}`, vpc_id: "${aws_vpc.main.id}" } },
-      aws_security_group_rule: {
-        "https-from-vpc": {
-          type: "ingress",
-          from_port: 443,
-          to_port: 443,
-          protocol: "tcp",
-          cidr_blocks: ["${aws_vpc.main.cidr_block}"],
-          security_group_id: "${aws_security_group.masters.id}",
-        },
-      },
-      ...(options.volume === false
-        ? {}
-        : {
-            aws_ebs_volume: {
-              "a-etcd-main": {
-                availability_zone: options.volumeZone ?? "us-west-2a",
-                size: 20,
-                type: "gp3",
-                encrypted: true,
-                lifecycle: { prevent_destroy: true },
-              },
-            },
-          }),
-    },
-    output: { vpc_id: { value: "${aws_vpc.main.id}" } },
-  };
+/** The test network of this file's cluster (see testNetwork). */
+function network(options: Parameters<typeof testNetwork>[1] = {}): TestStackBody {
+  return testNetwork(CLUSTER, options);
 }
 
 describe("applyAsIf", () => {

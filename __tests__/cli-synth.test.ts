@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { kopsform } from "./helpers/cli";
-import { SEED_1, SEED_3, tempDir } from "./helpers/cluster";
+import { SEED_1, SEED_3, snapshot, tempDir } from "./helpers/cluster";
 
 const NAME = "hacluster.example.com";
 
@@ -22,23 +22,6 @@ function project(specs: Record<string, unknown>[]): string {
 
 async function synth(dir: string, ...extra: string[]) {
   return kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", path.join(dir, "cdktf.out"), ...extra]);
-}
-
-/** Every file under a directory, relative path -> content. */
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        walk(p);
-      } else {
-        files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
-      }
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 describe("kopsform synth", () => {

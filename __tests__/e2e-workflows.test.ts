@@ -10,7 +10,7 @@ import YAML from "yaml";
 import { OFFLINE_OVERRIDE_FILE, PlanJson, writeOfflineOverride } from "../cli/terraform";
 import { applyAsIf } from "./helpers/applied-state";
 import { kopsform } from "./helpers/cli";
-import { SEED_1, synthToDir, tempDir } from "./helpers/cluster";
+import { SEED_1, snapshot, synthToDir, tempDir } from "./helpers/cluster";
 import { planOffline, requireTerraform, terraformIn } from "./helpers/terraform";
 
 const NAME = "hacluster.example.com";
@@ -19,23 +19,6 @@ const SLUG = "hacluster-example-com";
 /** Every planned resource: address -> after values, for comparing two plans. */
 function plannedResources(plan: PlanJson): Record<string, unknown> {
   return Object.fromEntries((plan.resource_changes ?? []).map((c) => [c.address, [c.change.actions, c.change.after]]));
-}
-
-/** Every file under a directory, relative path -> content. */
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        walk(p);
-      } else {
-        files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
-      }
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 describe("npx cdktf synth", () => {

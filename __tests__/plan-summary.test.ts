@@ -15,46 +15,14 @@ import {
 import { summarizeFiles } from "../cli/summarize";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { UserError } from "../spec/problems";
-import { TestStackBody, applyAsIf, writeTestStack } from "./helpers/applied-state";
+import { TestStackBody, applyAsIf, testNetwork, writeTestStack } from "./helpers/applied-state";
 import { planOffline } from "./helpers/terraform";
 
 const CLUSTER = "summary.example.com";
 
-/** A small network like kopsform's: VPC, subnet, masters' group and rule, an etcd volume. */
-function network(options: { cidr?: string; volume?: boolean } = {}): TestStackBody {
-  const cidr = options.cidr ?? "172.20.0.0/16";
-  return {
-    resource: {
-      aws_vpc: { main: { cidr_block: cidr, tags: { Name: CLUSTER } } },
-      aws_subnet: {
-        "us-west-2a": { vpc_id: "${aws_vpc.main.id}", cidr_block: "172.20.32.0/19", availability_zone: "us-west-2a" },
-      },
-      aws_security_group: { masters: { name: `masters.${CLUSTER}`, vpc_id: "${aws_vpc.main.id}" } },
-      aws_security_group_rule: {
-        "https-from-vpc": {
-          type: "ingress",
-          from_port: 443,
-          to_port: 443,
-          protocol: "tcp",
-          cidr_blocks: ["${aws_vpc.main.cidr_block}"],
-          security_group_id: "${aws_security_group.masters.id}",
-        },
-      },
-      ...(options.volume === false
-        ? {}
-        : {
-            aws_ebs_volume: {
-              "a-etcd-main": {
-                availability_zone: "us-west-2a",
-                size: 20,
-                type: "gp3",
-                encrypted: true,
-                lifecycle: { prevent_destroy: true },
-              },
-            },
-          }),
-    },
-  };
+/** The test network of this file's cluster (see testNetwork). */
+function network(options: Parameters<typeof testNetwork>[1] = {}): TestStackBody {
+  return testNetwork(CLUSTER, options);
 }
 
 /** Collects what a command prints. */

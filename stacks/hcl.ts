@@ -39,69 +39,48 @@ export function tidyCdktfHcl(text: string): string {
 /** `name = "${EXPR}"` -> `name = EXPR` when the string is exactly one interpolation. */
 function unwrapAttribute(line: string): string {
   const m = /^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)"\$\{(.*)\}"\s*$/.exec(line);
-  if (!m || !isWholeInterpolation(m[2])) {
+  // The interpolation opened by `"${` must close at the very end, not before (`"${a}-${b}"`).
+  if (!m || closingBrace(`{${m[2]}}`, 0) !== m[2].length + 1) {
     return line;
   }
   return `${m[1]}${m[2]}`;
 }
 
 /**
- * True when `inner` (the text between `"${` and the final `}"`) is one expression: the interpolation
- * opened before it closes only at its very end. Strings inside the expression (with their own
- * interpolations and escapes) are skipped.
+ * The index of the `}` that closes the `{` at `open`, or -1. Strings inside the expression are
+ * skipped, with their escapes and their own `${...}` interpolations (which may hold strings again).
  */
-function isWholeInterpolation(inner: string): boolean {
-  let depth = 1;
-  let inString = false;
-  for (let i = 0; i < inner.length; i++) {
-    const ch = inner[i];
-    if (inString) {
-      if (ch === "\\") {
-        i++;
-      } else if (ch === '"') {
-        inString = false;
-      } else if (ch === "$" && inner[i + 1] === "{") {
-        // An interpolation inside a nested string: its braces balance by themselves.
-        const end = matchingBrace(inner, i + 1);
-        if (end < 0) {
-          return false;
-        }
-        i = end;
-      }
-      continue;
-    }
-    if (ch === '"') {
-      inString = true;
-    } else if (ch === "{") {
-      depth++;
-    } else if (ch === "}") {
-      depth--;
-      if (depth === 0) {
-        return false;
-      }
-    }
-  }
-  return depth === 1 && !inString;
-}
-
-/** Index of the `}` closing the `{` at `open`, skipping nested strings; -1 when unbalanced. */
-function matchingBrace(text: string, open: number): number {
+function closingBrace(text: string, open: number): number {
   let depth = 0;
-  let inString = false;
   for (let i = open; i < text.length; i++) {
     const ch = text[i];
-    if (inString) {
-      if (ch === "\\") {
-        i++;
-      } else if (ch === '"') {
-        inString = false;
+    if (ch === '"') {
+      i = closingQuote(text, i);
+      if (i < 0) {
+        return -1;
       }
-    } else if (ch === '"') {
-      inString = true;
     } else if (ch === "{") {
       depth++;
     } else if (ch === "}" && --depth === 0) {
       return i;
+    }
+  }
+  return -1;
+}
+
+/** The index of the `"` that ends the string opened at `open`, or -1. */
+function closingQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "\\") {
+      i++;
+    } else if (ch === '"') {
+      return i;
+    } else if (ch === "$" && text[i + 1] === "{") {
+      i = closingBrace(text, i + 1);
+      if (i < 0) {
+        return -1;
+      }
     }
   }
   return -1;

@@ -11,7 +11,6 @@ interface Precompiled {
   readonly partials: Readonly<Record<string, TemplateSpecification>>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const precompiled = require("./precompiled.js") as Precompiled;
 
 const handlebars = Handlebars.create();

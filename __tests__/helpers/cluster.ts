@@ -83,3 +83,20 @@ export async function synthToDir(dir: string, specs: Record<string, unknown>[], 
   await synthesizeClusters(validated, outdir, hcl);
   return Object.fromEntries(validated.map((v) => [v.spec.name, path.join(outdir, "stacks", v.spec.name)]));
 }
+
+/** Every file under a directory, relative path -> content (to compare two outputs file by file). */
+export function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+      } else {
+        files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
