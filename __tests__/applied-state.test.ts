@@ -4,10 +4,9 @@
  * refusals (prevent_destroy) happen as they would against a real cluster.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PlanJson } from "../cli/terraform";
-import { TestStackBody, applyAsIf, localStatePath, testNetwork, writeTestStack } from "./helpers/applied-state";
+import { TestStackBody, appliedTestNetwork, applyAsIf, localStatePath, testNetwork, writeTestStack } from "./helpers/applied-state";
 import { changesByAddress, planOffline, terraformIn } from "./helpers/terraform";
 
 const CLUSTER = "asif.example.com";
@@ -23,12 +22,8 @@ describe("applyAsIf", () => {
   let fresh: PlanJson;
 
   beforeAll(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-asif-test-"));
-    stackDir = writeTestStack(root, CLUSTER, network());
-    const { plan, result } = planOffline(stackDir, { refresh: false });
-    expect(result.status).toBe(2);
-    fresh = plan!;
-    applyAsIf(stackDir, { plan: fresh });
+    // The cluster as if its fresh plan had been applied; each test below plans against it.
+    ({ root, stackDir, fresh } = appliedTestNetwork(CLUSTER));
   });
 
   afterAll(() => {

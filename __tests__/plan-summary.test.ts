@@ -15,7 +15,7 @@ import {
 import { summarizeFiles } from "../cli/summarize";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { UserError } from "../spec/problems";
-import { TestStackBody, applyAsIf, testNetwork, writeTestStack } from "./helpers/applied-state";
+import { TestStackBody, appliedTestNetwork, testNetwork, writeTestStack } from "./helpers/applied-state";
 import { planOffline } from "./helpers/terraform";
 
 const CLUSTER = "summary.example.com";
@@ -38,13 +38,8 @@ describe("the summary of real plans", () => {
   let fresh: PlanJson;
 
   beforeAll(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-summary-test-"));
-    stackDir = writeTestStack(root, CLUSTER, network());
-    const { plan, result } = planOffline(stackDir, { refresh: false });
-    expect(result.status).toBe(2);
-    fresh = plan!;
-    // The cluster as if this plan had been applied; each test below plans a change against it.
-    applyAsIf(stackDir, { plan: fresh });
+    // The cluster as if its fresh plan had been applied; each test below plans against it.
+    ({ root, stackDir, fresh } = appliedTestNetwork(CLUSTER));
   });
 
   afterAll(() => {

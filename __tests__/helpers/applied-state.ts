@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PlanJson, ResourceChange, Terraform, TerraformError, writeOfflineOverride } from "../../cli/terraform";
-import { terraformIn } from "./terraform";
+import { planOffline, terraformIn } from "./terraform";
 
 /** Options of {@link applyAsIf}. */
 export interface ApplyAsIfOptions {
@@ -971,4 +971,25 @@ export function testNetwork(
     },
     output: { vpc_id: { value: "${aws_vpc.main.id}" } },
   };
+}
+
+/** A test network planned fresh and applied as if: where it lives, and its fresh plan. */
+export interface AppliedTestNetwork {
+  /** The temporary root: the stack is `root/cdktf.out/stacks/<cluster>`, its state `root/terraform.<cluster>.tfstate`. */
+  readonly root: string;
+  readonly stackDir: string;
+  /** The fresh plan the state was built from. */
+  readonly fresh: PlanJson;
+}
+
+/** Writes {@link testNetwork} for `cluster` into a temporary root, plans it fresh and applies it as if. */
+export function appliedTestNetwork(cluster: string): AppliedTestNetwork {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-applied-"));
+  const stackDir = writeTestStack(root, cluster, testNetwork(cluster));
+  const { plan: fresh, result } = planOffline(stackDir, { refresh: false });
+  if (!fresh || result.status !== 2) {
+    throw new Error(`the fresh plan of the test network planned no changes (exit ${result.status}):\n${result.stderr}`);
+  }
+  applyAsIf(stackDir, { plan: fresh });
+  return { root, stackDir, fresh };
 }
