@@ -27,17 +27,34 @@ describe("the API load balancer of seed example 1", () => {
     json = synthJson(SEED_1);
   });
 
-  it("is an internet-facing, cross-zone network load balancer in the master zones' utility subnets, behind the api-elb group", () => {
+  it("is an internal, cross-zone network load balancer in the master zones' private subnets, behind the api-elb group", () => {
+    // The seed names no adminAccess: nobody outside the network is to reach the API (see the README).
     const [name, lb] = only(json, "aws_lb");
     expect(name).toBe(LB);
     expect(lb).toMatchObject({
       load_balancer_type: "network",
-      internal: false,
+      internal: true,
       enable_cross_zone_load_balancing: true,
-      subnets: utilitySubnets,
+      subnets: privateSubnets,
       security_groups: [`\${aws_security_group.api-elb-${SLUG}.id}`],
     });
     expect(resources(json, "aws_elb")).toEqual({});
+  });
+
+  it("becomes internet-facing, in the utility subnets, once adminAccess names who may reach it", () => {
+    const lb = resources(synthJson({ ...SEED_1, adminAccess: ["203.0.113.0/24"] }), "aws_lb")[LB];
+    expect(lb).toMatchObject({ internal: false, subnets: utilitySubnets });
+  });
+
+  it("admits the cluster's own NAT gateways to an internet-facing load balancer, where members' traffic to it comes from", () => {
+    const publicJson = synthJson({ ...SEED_1, adminAccess: ["203.0.113.0/24"] });
+    const rules = Object.values(resources(publicJson, "aws_security_group_rule")).filter(
+      (r) => r.security_group_id === `\${aws_security_group.api-elb-${SLUG}.id}` && r.type === "ingress",
+    );
+    const natSources = rules.flatMap((r) => (r.cidr_blocks as string[] | undefined) ?? []).filter((c) => c.includes("aws_eip"));
+    expect(natSources.sort()).toEqual(ZONES.map((z) => `\${aws_eip.${z}-${SLUG}.public_ip}/32`));
+    const internalRules = Object.values(resources(json, "aws_security_group_rule"));
+    expect(JSON.stringify(internalRules)).not.toContain("aws_eip");
   });
 
   it("is protected from deletion by default", () => {
@@ -90,8 +107,8 @@ describe("load balancer options", () => {
     expect(resources(json, "aws_lb")[LB].enable_deletion_protection).toBe(false);
   });
 
-  it("puts an internal load balancer in the master zones' private subnets", () => {
-    const json = synthJson({ ...SEED_1, apiLoadBalancerType: "internal" });
+  it("keeps an internal load balancer in the master zones' private subnets when asked, adminAccess or not", () => {
+    const json = synthJson({ ...SEED_1, adminAccess: ["203.0.113.0/24"], apiLoadBalancerType: "internal" });
     expect(resources(json, "aws_lb")[LB]).toMatchObject({ internal: true, subnets: privateSubnets });
   });
 
@@ -101,7 +118,7 @@ describe("load balancer options", () => {
       zones: ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
       masterZones: ["us-west-2a", "us-west-2b", "us-west-2c"],
     });
-    expect(resources(json, "aws_lb")[LB].subnets).toEqual(utilitySubnets);
+    expect(resources(json, "aws_lb")[LB].subnets).toEqual(privateSubnets);
   });
 
   it("registers the node groups of a cluster with further node groups nowhere", () => {

@@ -60,12 +60,12 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
     }
   });
 
-  it("plans a node group of 3 t2.medium over the three zones, and the API load balancer across them", () => {
+  it("plans a node group of 3 t2.medium over the three zones, and the (internal) API load balancer across them", () => {
     expect(planned(plan, "aws_autoscaling_group").nodes).toMatchObject({ min_size: 3, max_size: 3 });
     expect(planned(plan, "aws_launch_template").nodes).toMatchObject({ instance_type: "t2.medium" });
     expect(planned(plan, "aws_lb")["api-hacluster-example-com"]).toMatchObject({
       load_balancer_type: "network",
-      internal: false,
+      internal: true,
       enable_cross_zone_load_balancing: true,
     });
   });

@@ -222,7 +222,8 @@ describe("a shared VPC (--vpc, --subnets, --utility-subnets)", () => {
     expect(resources(json, "aws_security_group")[`masters-${SLUG}`].vpc_id).toBe("vpc-12345678");
     expect(resources(json, "aws_autoscaling_group")["master-us-west-2b"].vpc_zone_identifier).toEqual(["subnet-0b0b0b0b"]);
     expect(resources(json, "aws_autoscaling_group").nodes.vpc_zone_identifier).toEqual(privateIds);
-    expect(resources(json, "aws_lb")[`api-${SLUG}`].subnets).toEqual(utilityIds);
+    // Internal (no adminAccess): the API load balancer sits in the shared private subnets.
+    expect(resources(json, "aws_lb")[`api-${SLUG}`].subnets).toEqual(privateIds);
     expect(json.output.vpc_id.value).toBe("vpc-12345678");
     expect(json.output.vpc_cidr_block.value).toBe("10.20.0.0/16");
   });

@@ -129,7 +129,7 @@ describe("defaults", () => {
       networking: "cilium",
       etcd: { storageType: "gp3", volumeSize: 20 },
       masterVolumeSize: 64,
-      apiLoadBalancerType: "public",
+      apiLoadBalancerType: "internal",
       dns: "public",
       sshAccess: [],
       bastion: false,
@@ -144,10 +144,21 @@ describe("defaults", () => {
     expect(validSpec({ ...base, masterCount: 3 }).spec.masterZones).toEqual(base.zones);
   });
 
-  it("restricts the API to the network when adminAccess is unset, and says so", () => {
+  it("keeps the API internal, open to the network only, when adminAccess is unset, and says so", () => {
     const { spec, warnings } = validSpec(base);
-    expect(spec.adminAccess).toEqual(["172.20.0.0/16"]);
-    expect(warnings.map((w) => w.field)).toContain("adminAccess");
+    expect(spec).toMatchObject({ adminAccess: ["172.20.0.0/16"], apiLoadBalancerType: "internal" });
+    expect(warnings.find((w) => w.field === "adminAccess")?.message).toMatch(/internal.*add --admin-access/);
+  });
+
+  it("makes the API internet-facing once adminAccess names who may reach it, as kops", () => {
+    const { spec, warnings } = validSpec({ ...base, adminAccess: ["203.0.113.0/24"] });
+    expect(spec).toMatchObject({ adminAccess: ["203.0.113.0/24"], apiLoadBalancerType: "public" });
+    expect(warnings.map((w) => w.field)).not.toContain("adminAccess");
+  });
+
+  it("warns that an internet-facing API without adminAccess would admit nobody from outside", () => {
+    const { warnings } = validSpec({ ...base, apiLoadBalancerType: "public" });
+    expect(warnings.find((w) => w.field === "adminAccess")?.message).toMatch(/nobody outside could reach the API/);
   });
 
   it("maps kops's networking aliases to one name", () => {

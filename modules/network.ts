@@ -68,8 +68,8 @@ export class Network extends Construct {
   readonly vpcId: string;
   /** The public route table's id; undefined with a shared VPC. */
   readonly publicRouteTableId?: string;
-  /** Private route tables by zone (private topology only). */
-  readonly privateRouteTableIds: Readonly<Record<string, string>> = {};
+  /** The public address of each zone's NAT gateway (private topology): where the cluster's traffic to the internet comes from. */
+  readonly natPublicIps: readonly { readonly zone: string; readonly address: string }[] = [];
   private readonly clusterSubnets: ClusterSubnet[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
@@ -118,7 +118,7 @@ export class Network extends Construct {
       }
     }
 
-    const privateRouteTables: Record<string, string> = {};
+    const natPublicIps: { zone: string; address: string }[] = [];
     for (const planned of props.subnets.filter((s) => s.role === "private")) {
       const zone = planned.zone;
       const utility = created.get(`utility/${zone}`) as Subnet;
@@ -145,9 +145,9 @@ export class Network extends Construct {
         natGatewayId: nat.id,
       });
       this.associate(planned, slug, (created.get(`private/${zone}`) as Subnet).id, routes.id);
-      privateRouteTables[zone] = routes.id;
+      natPublicIps.push({ zone, address: eip.publicIp });
     }
-    this.privateRouteTableIds = privateRouteTables;
+    this.natPublicIps = natPublicIps;
 
     if (props.flowLogs.enabled) {
       this.addFlowLogs(vpc, props.clusterName, slug, props.flowLogs);

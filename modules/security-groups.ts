@@ -8,8 +8,9 @@
  *   and weave 6783-6784, pod traffic);
  * - nodes -> masters: every TCP and UDP port except etcd's (see {@link NODE_BLOCKED_MASTER_PORTS}),
  *   plus IP-in-IP for the CNIs that tunnel with it;
- * - API load balancer: TCP 443 (and ICMP "fragmentation needed") from `adminAccess`, and from the
- *   cluster's own groups; it forwards to the masters on 443 only;
+ * - API load balancer: TCP 443 (and ICMP "fragmentation needed") from `adminAccess`, from the
+ *   cluster's own groups (internal load balancer) or its NAT gateways' addresses (internet-facing);
+ *   it forwards to the masters on 443 only;
  * - SSH: nothing by default; from `sshAccess` to masters and nodes, or with a bastion from `sshAccess`
  *   to the bastion and from the bastion to masters and nodes only;
  * - egress: masters and nodes may reach anything, as in kops (image pulls, AWS APIs, package mirrors
@@ -56,6 +57,13 @@ export interface SecurityGroupsProps {
   readonly networking: Networking;
   /** CIDRs allowed to the API on 443. */
   readonly adminAccess: readonly string[];
+  /**
+   * Public addresses the cluster's own traffic leaves through (the NAT gateways), allowed to an
+   * internet-facing API load balancer: masters and nodes reaching its public address arrive from
+   * these, not from their private addresses or groups.
+   * @default none (an internal load balancer sees the members' private addresses)
+   */
+  readonly clusterEgressAddresses?: readonly { readonly zone: string; readonly address: string }[];
   /** CIDRs allowed to SSH (to the bastion when there is one). @default none */
   readonly sshAccess: readonly string[];
   /** Create the bastion's group. @default false */
@@ -68,8 +76,8 @@ interface OwnGroup {
   readonly name: string;
 }
 
-/** A rule's other end: a group of ours, or a CIDR. */
-type Peer = OwnGroup | { readonly cidr: string };
+/** A rule's other end: a group of ours, or a CIDR (named when it is only known at apply time). */
+type Peer = OwnGroup | { readonly cidr: string; readonly name?: string };
 
 /** The cluster's security groups and their rules. */
 export class SecurityGroups extends Construct {
@@ -119,6 +127,10 @@ export class SecurityGroups extends Construct {
       // ICMP "fragmentation needed" (type 3 code 4; ICMPv6 "packet too big", type 2) keeps path MTU discovery working.
       this.ingress({ cidr }, apiElb, icmp, icmp === "icmp" ? 3 : 2, icmp === "icmp" ? 4 : 0, `path MTU discovery from ${cidr}`);
     }
+    for (const { zone, address } of props.clusterEgressAddresses ?? []) {
+      const nat = { cidr: `${address}/32`, name: `nat-${zone}` };
+      this.ingress(nat, apiElb, "tcp", 443, 443, `the cluster's NAT gateway in ${zone} to the API load balancer: tcp 443`);
+    }
     this.ingress(masters, apiElb, "tcp", 443, 443, "masters to the API load balancer: tcp 443");
     this.ingress(nodes, apiElb, "tcp", 443, 443, "nodes to the API load balancer: tcp 443");
     this.egress(apiElb, masters, "tcp", 443, 443, "API load balancer to masters: tcp 443 (traffic and health checks)");
@@ -150,7 +162,10 @@ export class SecurityGroups extends Construct {
   }
 
   private peerName(peer: Peer): string {
-    return "cidr" in peer ? peer.cidr.replace(/\./g, "-").replace(/:/g, "_").replace("/", "--") : `${peer.name}-${this.slug}`;
+    if ("group" in peer) {
+      return `${peer.name}-${this.slug}`;
+    }
+    return peer.name ?? peer.cidr.replace(/\./g, "-").replace(/:/g, "_").replace("/", "--");
   }
 
   private ingress(

@@ -43,8 +43,6 @@ export const DEFAULT_ETCD_STORAGE_TYPE = "gp3";
  */
 export const DEFAULT_ENCRYPT_ETCD_STORAGE = true;
 
-/** @default "public": the API load balancer is internet-facing, as kops. */
-export const DEFAULT_API_LOADBALANCER_TYPE = "public";
 
 /** @default "public": the cluster's DNS records go to a public hosted zone, as kops. */
 export const DEFAULT_DNS_TYPE = "public";

@@ -85,6 +85,7 @@ export interface ClusterSpec {
   /** The hosted zone for `api.NAME`: an id (`Z…`) used as is, or a name looked up at plan time. */
   readonly dnsZone?: { readonly id: string } | { readonly name: string };
   readonly dns: "public" | "private";
+  /** Internet-facing (`public`) when `adminAccess` is given, `internal` otherwise, unless the spec says. */
   readonly apiLoadBalancerType: "public" | "internal";
   /** CIDRs allowed to reach the API on 443. Defaults to the network CIDR (see the README). */
   readonly adminAccess: readonly string[];

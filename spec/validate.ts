@@ -182,15 +182,40 @@ class CrossFieldRules {
     if (ok("backend")) {
       this.checkBackend();
     }
-    if (ok("adminAccess") && s.adminAccess === undefined) {
+    if (ok("adminAccess", "apiLoadBalancerType")) {
+      this.checkApiAccess();
+    }
+  }
+
+  /**
+   * Who reaches the API. Without `adminAccess` the load balancer is internal, reachable from the
+   * network only (kops makes it internet-facing and open to 0.0.0.0/0; kopsform does so only when
+   * asked). An internet-facing load balancer sees public source addresses only, so one that admits
+   * only the network CIDR would admit nobody from outside.
+   */
+  private checkApiAccess(): void {
+    const s = this.input;
+    const network = s.networkCidr ?? D.DEFAULT_NETWORK_CIDR;
+    if (s.adminAccess !== undefined) {
+      return;
+    }
+    if (s.apiLoadBalancerType === "public") {
       this.warnings.push({
         field: "adminAccess",
         message:
-          "not set: the API load balancer accepts connections only from inside the network " +
-          `(${s.networkCidr ?? D.DEFAULT_NETWORK_CIDR}). kops opens it to 0.0.0.0/0 by default; kopsform ` +
-          "asks for that explicitly. Add --admin-access with your office or VPN range (or 0.0.0.0/0).",
+          `not set, so the internet-facing API load balancer admits only the network (${network}), and ` +
+          "connections from the internet never come from it: nobody outside could reach the API. " +
+          "Add --admin-access with your office or VPN range (or 0.0.0.0/0), or use --api-loadbalancer-type internal.",
       });
+      return;
     }
+    this.warnings.push({
+      field: "adminAccess",
+      message:
+        `not set: the API load balancer is internal, reachable from the network (${network}: masters, ` +
+        "nodes, a VPN or the bastion). kops makes it internet-facing and open to 0.0.0.0/0; kopsform does " +
+        "that only when asked: add --admin-access with your office or VPN range (or 0.0.0.0/0).",
+    });
   }
 
   private problem(field: string, message: string): void {
@@ -489,7 +514,8 @@ class CrossFieldRules {
       subnets: this.subnets,
       dnsZone: s.dnsZone === undefined ? undefined : HOSTED_ZONE_ID.test(s.dnsZone) ? { id: s.dnsZone } : { name: s.dnsZone },
       dns: s.dns ?? D.DEFAULT_DNS_TYPE,
-      apiLoadBalancerType: s.apiLoadBalancerType ?? D.DEFAULT_API_LOADBALANCER_TYPE,
+      // Internet-facing (kops's default) once someone is named to reach it; internal until then.
+      apiLoadBalancerType: s.apiLoadBalancerType ?? (s.adminAccess ? "public" : "internal"),
       adminAccess: s.adminAccess ?? [networkCidr],
       sshAccess: s.sshAccess ?? [],
       sshPublicKey: s.sshPublicKey?.trim(),

@@ -57,6 +57,7 @@ export class ClusterStack extends TerraformStack {
       vpcId: network.vpcId,
       networking: spec.networking,
       adminAccess: spec.adminAccess,
+      clusterEgressAddresses: spec.apiLoadBalancerType === "public" ? network.natPublicIps : [],
       sshAccess: spec.sshAccess,
       bastion: spec.bastion,
     });

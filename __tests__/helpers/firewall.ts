@@ -271,8 +271,18 @@ function networkOf(b: Block, prefix: number): bigint {
   return (b.base >> hostBits) << hostBits;
 }
 
+/**
+ * An address Terraform only knows at apply time, such as a NAT gateway's Elastic IP
+ * (`${aws_eip.<name>.public_ip}/32`): a public address of its own, which contains no other block and
+ * is contained only in itself.
+ */
+const APPLY_TIME_ADDRESS = /^\$\{aws_eip\.[A-Za-z0-9_-]+\.public_ip\}\/32$/;
+
 /** Whether block `outer` contains block `inner` (same family). */
 export function contains(outer: string, inner: string): boolean {
+  if (APPLY_TIME_ADDRESS.test(outer) || APPLY_TIME_ADDRESS.test(inner)) {
+    return outer === inner;
+  }
   const o = parseCidr(outer);
   const i = parseCidr(inner);
   return o.v6 === i.v6 && o.prefix <= i.prefix && networkOf(i, o.prefix) === networkOf(o, o.prefix);
