@@ -189,7 +189,8 @@ describe.each(CASES)("IAM of %s", (_what, fields) => {
     for (const [name, statements] of Object.entries(policies(json))) {
       for (const s of statements.filter((st) => st.Effect === "Allow" && st.Resource.includes("*"))) {
         const readOnly = s.Action.every((a) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/.test(a));
-        const scoped = s.Condition?.StringEquals?.["aws:ResourceTag/KubernetesCluster"] === NAME;
+        const tags = s.Condition?.StringEquals ?? {};
+        const scoped = [tags["aws:ResourceTag/KubernetesCluster"], tags["autoscaling:ResourceTag/KubernetesCluster"]].includes(NAME);
         if (!readOnly && !scoped) {
           bad.push(`${name}: ${JSON.stringify(s)}`);
         }
@@ -219,6 +220,43 @@ describe.each(CASES)("IAM of %s", (_what, fields) => {
         },
       });
     }
+  });
+
+  it("lets the masters alone set instance health, only on groups with the cluster's tag and the master role tag", () => {
+    const mastersRole = named(json, "aws_iam_role", `masters.${NAME}`);
+    const healthStatements: { role?: string; statement: PolicyStatement }[] = [];
+    const autoscalingActions: string[] = [];
+    for (const body of Object.values(resources(json, "aws_iam_role_policy"))) {
+      for (const s of parsePolicy(String(body.policy)).Statement) {
+        autoscalingActions.push(...s.Action.filter((a) => a.toLowerCase().startsWith("autoscaling:")));
+        if (s.Action.some((a) => a.toLowerCase() === "autoscaling:setinstancehealth")) {
+          healthStatements.push({ role: policyRole(body), statement: s });
+        }
+      }
+    }
+    // A master that gives up on its etcd volumes marks itself Unhealthy so that its group replaces it;
+    // nodes (and the bastion) have no business replacing instances.
+    expect(autoscalingActions).toEqual(["autoscaling:SetInstanceHealth"]);
+    expect(healthStatements.map((h) => h.role)).toEqual([mastersRole]);
+    expect(healthStatements[0].statement).toMatchObject({
+      Effect: "Allow",
+      Action: ["autoscaling:SetInstanceHealth"],
+      Condition: {
+        StringEquals: {
+          "autoscaling:ResourceTag/KubernetesCluster": NAME,
+          "autoscaling:ResourceTag/k8s.io/role/master": "1",
+        },
+      },
+    });
+    expect(Object.keys(healthStatements[0].statement.Condition ?? {})).toEqual(["StringEquals"]);
+    // The condition's tags are on every master's group (so a master can mark itself) and the master
+    // role tag is on no other group (so it cannot mark a node or the bastion).
+    const groups = Object.entries(resources(json, "aws_autoscaling_group")).map(([name, asg]) => {
+      const tags = Object.fromEntries(((asg.tag ?? []) as { key: string; value: string }[]).map((t) => [t.key, t.value]));
+      return [name, tags.KubernetesCluster === NAME && tags["k8s.io/role/master"] === "1"] as const;
+    });
+    expect(groups).toEqual(groups.map(([name]) => [name, name.startsWith("master-")]));
+    expect(groups.filter(([, matched]) => matched)).toHaveLength(3);
   });
 
   it("grants no iam:PassRole (KSEC-IAM-005)", () => {

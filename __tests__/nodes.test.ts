@@ -28,6 +28,8 @@ const group = (json: TerraformJson, name: string): Body => {
   expect(body).toBeDefined();
   return body;
 };
+/** The launch template's user data, decoded from base64. */
+const scriptOf = (json: TerraformJson, name: string): string => Buffer.from(String(template(json, name).user_data), "base64").toString("utf8");
 const tagsOf = (asg: Body) =>
   Object.fromEntries(((asg.tag ?? []) as { key: string; value: string }[]).map((t) => [t.key, t.value]));
 
@@ -195,6 +197,18 @@ describe("an additional node group", () => {
     ]);
   });
 
+  it("hands its labels and taints to the bootstrap hook in its user data; the default group gets none", () => {
+    const gpu = scriptOf(json, "gpu");
+    expect(gpu).toContain("readonly INSTANCE_GROUP='gpu'\n");
+    expect(gpu).toContain("readonly NODE_LABELS='nvidia.com/gpu=true'\n");
+    expect(gpu).toContain("readonly NODE_TAINTS='dedicated=gpu:NoSchedule'\n");
+    expect(gpu).toContain('"node_labels=$NODE_LABELS" "node_taints=$NODE_TAINTS"');
+    const nodes = scriptOf(json, "nodes");
+    expect(nodes).toContain("readonly INSTANCE_GROUP='nodes'\n");
+    expect(nodes).toContain("readonly NODE_LABELS=''\n");
+    expect(nodes).toContain("readonly NODE_TAINTS=''\n");
+  });
+
   it("carries cluster-autoscaler's discovery and node-template tags for its labels and taints", () => {
     expect(tagsOf(group(json, "gpu"))).toMatchObject({
       "k8s.io/cluster-autoscaler/enabled": "1",
@@ -234,6 +248,13 @@ describe("the bastion (private topology)", () => {
     for (const z of ZONES) {
       expect(resources(json, "aws_subnet")[`utility-${z}-${SLUG}`].tags).toMatchObject({ SubnetType: "Utility" });
     }
+  });
+
+  it("has the bastion's user data, without node labels or taints", () => {
+    const script = scriptOf(json, "bastions");
+    expect(script).toContain("readonly ROLE='bastion'\n");
+    expect(script).toContain("readonly NODE_LABELS=''\n");
+    expect(script).toContain("readonly NODE_TAINTS=''\n");
   });
 
   it("does not exist without bastion: true", () => {

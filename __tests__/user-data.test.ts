@@ -56,6 +56,13 @@ const NODES: NodeUserDataProps = {
   role: "node",
   instanceGroup: "nodes",
 };
+/** A node group with labels (given out of key order) and taints, as the spec's nodeGroups carry them. */
+const GPU_NODES: NodeUserDataProps = {
+  ...NODES,
+  instanceGroup: "gpu",
+  labels: { "nvidia.com/gpu": "true", team: "ml", "example.com/empty": "" },
+  taints: ["dedicated=gpu:NoSchedule", "nvidia.com/gpu:NoExecute", "spot=:PreferNoSchedule"],
+};
 
 /** Volume ids: the ones member `a` must take, then decoys. */
 const VOL = {
@@ -227,6 +234,11 @@ class FakeInstance {
     return command ? lines.filter((l) => l.startsWith(`${command} `)) : lines;
   }
 
+  /** Every `aws autoscaling set-instance-health` call. */
+  healthCalls(): string[] {
+    return this.calls("aws autoscaling set-instance-health");
+  }
+
   /** `volume-id device` of every attach-volume call. */
   attaches(): string[] {
     return this.calls("aws ec2 attach-volume").map((call) => {
@@ -261,6 +273,12 @@ class FakeInstance {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : undefined;
   }
 
+  /** What set-instance-health recorded for this instance (`Unhealthy --no-should-respect-grace-period`). */
+  health(): string | undefined {
+    const file = path.join(this.state, "health", INSTANCE);
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : undefined;
+  }
+
   marker(): string | undefined {
     const file = path.join(this.root, BOOTSTRAP_MARKER_PATH);
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
@@ -284,6 +302,20 @@ function expectFailure(result: SpawnSyncReturns<string>, message: RegExp): void 
   expect(result.signal).toBeNull();
   expect(result.status).toBe(1);
   expect(result.stderr).toMatch(message);
+}
+
+/**
+ * The script asked this instance's auto-scaling group to replace it (once, ignoring the grace period)
+ * and logged so, just before its FATAL line.
+ */
+function expectReplacementAsked(instance: FakeInstance): void {
+  expect(instance.healthCalls()).toEqual([
+    `aws autoscaling set-instance-health --region ${REGION} --instance-id ${INSTANCE} --health-status Unhealthy --no-should-respect-grace-period`,
+  ]);
+  expect(instance.health()).toBe("Unhealthy --no-should-respect-grace-period");
+  const log = instance.log();
+  expect(log.at(-2)).toMatch(new RegExp(`giving up: marked ${INSTANCE} Unhealthy so that its auto-scaling group replaces it$`));
+  expect(log.at(-1)).toMatch(/FATAL: /);
 }
 
 const uuidLine = (uuid: string, mountPath: string) => `UUID=${uuid} ${mountPath} ext4 defaults,nofail 0 2`;
@@ -310,6 +342,10 @@ describe("shellcheck", () => {
 
   test.each(["node", "bastion"] as const)("the %s script is clean", (role) => {
     shellcheck(renderNodeUserData({ ...NODES, role, instanceGroup: role === "node" ? "nodes" : "bastions" }), `${role}-user-data.sh`);
+  });
+
+  test("the script of a node group with labels and taints is clean", () => {
+    shellcheck(renderNodeUserData(GPU_NODES), "gpu-user-data.sh");
   });
 });
 
@@ -377,10 +413,64 @@ describe("renderNodeUserData", () => {
       [{ instanceGroup: "Nodes" }, /instanceGroup/],
       [{ clusterName: "example" }, /clusterName: "example"/],
       [{ kubernetesVersion: "latest" }, /kubernetesVersion/],
+      [{ labels: { "team'; reboot; '": "ml" } }, /labels: "team'; reboot; '" is not a Kubernetes label key/],
+      [{ labels: { "team name": "ml" } }, /labels: "team name" is not a Kubernetes label key/],
+      [{ labels: { "Example.com/gpu": "true" } }, /labels: "Example\.com\/gpu"/],
+      [{ labels: { "a/b/c": "x" } }, /labels: "a\/b\/c"/],
+      [{ labels: { ["x".repeat(64)]: "x" } }, /labels: "x{64}"/],
+      [{ labels: { "-team": "ml" } }, /labels: "-team"/],
+      [{ labels: { team: "$(reboot)" } }, /labels\.team: "\$\(reboot\)" is not a Kubernetes label value/],
+      [{ labels: { team: "m l" } }, /labels\.team: "m l"/],
+      [{ labels: { team: "ml,x=y" } }, /labels\.team: "ml,x=y"/],
+      [{ labels: { team: "ml\n" } }, /labels\.team/],
+      [{ labels: { team: "x".repeat(64) } }, /labels\.team/],
+      [{ labels: { team: 1 as unknown as string } }, /labels\.team: 1/],
+      [{ labels: ["team=ml"] as unknown as Record<string, string> }, /labels: \["team=ml"\] is not a map/],
+      [{ taints: ["dedicated=gpu:NoSchedule; reboot"] }, /taints\[0\]: "dedicated=gpu:NoSchedule; reboot" is not a taint/],
+      [{ taints: ["dedicated=gpu"] }, /taints\[0\]: "dedicated=gpu" is not a taint/],
+      [{ taints: ["dedicated=gpu:Never"] }, /taints\[0\]/],
+      [{ taints: ["dedicated=g'pu:NoSchedule"] }, /taints\[0\]/],
+      [{ taints: ["dedicated=a=b:NoSchedule"] }, /taints\[0\]/],
+      [{ taints: ["ded icated:NoSchedule"] }, /taints\[0\]/],
+      [{ taints: ["a:NoSchedule,b:NoSchedule"] }, /taints\[0\]/],
+      [{ taints: ["a:NoSchedule", "$(reboot):NoSchedule"] }, /taints\[1\]: "\$\(reboot\):NoSchedule" is not a taint/],
+      [{ taints: ["a=x:NoSchedule", "a=y:NoSchedule"] }, /taints\[1\]: "a=y:NoSchedule" has the key and effect of taints\[0\]/],
+      [{ taints: "a:NoSchedule" as unknown as string[] }, /taints: "a:NoSchedule" is not a list/],
     ];
     for (const [override, message] of cases) {
       expect(() => renderNodeUserData({ ...NODES, ...override })).toThrow(message);
     }
+  });
+
+  test("accepts the labels and taints Kubernetes accepts", () => {
+    const script = renderNodeUserData({
+      ...NODES,
+      labels: { a: "", "A.b_c-9": "Z.y_x-0", "k8s.example-1.com/x": "1", ["l".repeat(63)]: "v".repeat(63) },
+      taints: ["a:NoSchedule", "a:NoExecute", "b=:PreferNoSchedule", "node.example.com/x=Y_1:NoExecute"],
+    });
+    expect(script).toContain(`readonly NODE_LABELS='A.b_c-9=Z.y_x-0,a=,k8s.example-1.com/x=1,${"l".repeat(63)}=${"v".repeat(63)}'\n`);
+    expect(script).toContain("readonly NODE_TAINTS='a:NoSchedule,a:NoExecute,b=:PreferNoSchedule,node.example.com/x=Y_1:NoExecute'\n");
+  });
+
+  test("gives nodes without labels or taints empty NODE_LABELS and NODE_TAINTS", () => {
+    const script = renderNodeUserData(NODES);
+    expect(script).toContain("readonly NODE_LABELS=''\n");
+    expect(script).toContain("readonly NODE_TAINTS=''\n");
+    expect(renderNodeUserData({ ...NODES, labels: {}, taints: [] })).toBe(script);
+  });
+
+  test("hands a node group's labels and taints to the bootstrap hook, in the marker's facts", () => {
+    const instance = new FakeInstance({ volumes: [] });
+    const result = instance.run(renderNodeUserData(GPU_NODES));
+    expectSuccess(result);
+    expect(instance.calls()).toEqual([]);
+    expect(instance.marker()).toMatch(
+      new RegExp(
+        "^installer=none\nrole=node\ncluster=hacluster\\.example\\.com\nkubernetes_version=1\\.33\\.5\ninstance_group=gpu\n" +
+          "node_labels=example\\.com/empty=,nvidia\\.com/gpu=true,team=ml\n" +
+          "node_taints=dedicated=gpu:NoSchedule,nvidia\\.com/gpu:NoExecute,spot=:PreferNoSchedule\nfinished_at=\\S+\n$",
+      ),
+    );
   });
 
   test("runs the bootstrap hook, which logs that no installer is configured and writes the marker", () => {
@@ -390,7 +480,7 @@ describe("renderNodeUserData", () => {
     expect(instance.calls()).toEqual([]);
     expect(result.stderr).toMatch(/no Kubernetes installer is configured: this bastion of hacluster\.example\.com \(Kubernetes 1\.33\.5\)/);
     expect(instance.marker()).toMatch(
-      /^installer=none\nrole=bastion\ncluster=hacluster\.example\.com\nkubernetes_version=1\.33\.5\ninstance_group=bastions\nfinished_at=\S+\n$/,
+      /^installer=none\nrole=bastion\ncluster=hacluster\.example\.com\nkubernetes_version=1\.33\.5\ninstance_group=bastions\nnode_labels=\nnode_taints=\nfinished_at=\S+\n$/,
     );
     expect(instance.log()[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} kopsform bastion: starting: instance group bastions/);
   });
@@ -435,6 +525,7 @@ describe("the master script on a fake instance", () => {
       uuidLine(stubUuid(VOL.mainA), "/mnt/etcd/main"),
       uuidLine(stubUuid(VOL.eventsA), "/mnt/etcd/events"),
     ]);
+    expect(instance.healthCalls()).toEqual([]);
   });
 
   test("takes member a-2's volumes, not member a's, for member a-2", () => {
@@ -480,12 +571,13 @@ describe("the master script on a fake instance", () => {
     expect(result.stderr).toMatch(/etcd-main: waiting for the device of vol-0a000000000000001 \(1\/60\)/);
   });
 
-  test("gives up with a message when the device never appears", () => {
+  test("gives up with a message when the device never appears, and has the group replace the instance", () => {
     const instance = new FakeInstance();
     instance.write("no-devices", 1);
     expectFailure(instance.run(masterScript), /FATAL: etcd-main: neither \S+nvme-Amazon_Elastic_Block_Store_vol0a000000000000001 nor \S+\/dev\/xvdu appeared within 120s/);
     expect(instance.calls("sleep")).toHaveLength(DEVICE_WAIT_ATTEMPTS - 1);
     expect(instance.mkfsDevices()).toEqual([]);
+    expectReplacementAsked(instance);
   });
 
   test("waits while a terminated predecessor holds a volume and attaches once it is released", () => {
@@ -503,6 +595,7 @@ describe("the master script on a fake instance", () => {
     );
     expect(result.stderr).toMatch(/etcd-events: attempt 1\/90: attach-volume of vol-0a000000000000002 failed: An error occurred \(VolumeInUse\)/);
     expect(instance.describeCalls(MAIN.tagKey)).toBe(4);
+    expect(instance.healthCalls()).toEqual([]);
     expect(instance.attaches()).toEqual([`${VOL.mainA} /dev/xvdu`, `${VOL.eventsA} /dev/xvdv`, `${VOL.eventsA} /dev/xvdv`]);
     expect(instance.calls("sleep").slice(0, 3)).toEqual(["sleep 10", "sleep 10", "sleep 10"]);
     expect(instance.volume(VOL.mainA, "holder")).toBe(INSTANCE);
@@ -521,6 +614,21 @@ describe("the master script on a fake instance", () => {
     expect(instance.mkfsDevices()).toEqual([]);
     expect(instance.marker()).toBeUndefined();
     expect(instance.log().pop()).toMatch(/FATAL: etcd-main: giving up/);
+    expectReplacementAsked(instance);
+  });
+
+  test("still exits 1 with its reason when it cannot mark itself Unhealthy", () => {
+    const instance = new FakeInstance({ volumes: clusterVolumes({ mainA: { holder: PREDECESSOR } }) });
+    instance.write("set-health-fails", 1);
+    const result = instance.run(renderMasterUserData({ ...MASTER_A, attachAttempts: 2, attachDelaySeconds: 5 }));
+    expectFailure(result, /FATAL: etcd-main: giving up after 2 attempts, 10s: vol-0a000000000000001 is still held by i-0fedcba9876543210/);
+    expect(instance.healthCalls()).toHaveLength(1);
+    expect(instance.health()).toBeUndefined();
+    const log = instance.log();
+    expect(log.at(-2)).toMatch(
+      new RegExp(`giving up, but could not mark ${INSTANCE} Unhealthy \\(An error occurred \\(AccessDenied\\) .*\\); terminate it to get a new master$`),
+    );
+    expect(log.at(-1)).toMatch(/FATAL: etcd-main: giving up after 2 attempts/);
   });
 
   test("retries while no volume carries the member's tag yet, then gives up", () => {
@@ -528,6 +636,7 @@ describe("the master script on a fake instance", () => {
     const result = instance.run(renderMasterUserData({ ...MASTER_A, attachAttempts: 3, attachDelaySeconds: 1 }));
     expectFailure(result, /FATAL: etcd-main: giving up after 3 attempts, 3s: no volume tagged k8s\.io\/etcd\/main=a\/\.\.\. in us-west-2a yet/);
     expect(instance.describeCalls(MAIN.tagKey)).toBe(3);
+    expectReplacementAsked(instance);
   });
 
   test("stops at once when two volumes carry the member's tag", () => {
@@ -537,6 +646,9 @@ describe("the master script on a fake instance", () => {
     expectFailure(result, /FATAL: etcd-main: 2 volumes in us-west-2a are tagged k8s\.io\/etcd\/main=a\/\.\.\.: vol-0a000000000000001 .*vol-0a000000000000009 .*exactly one may be/);
     expect(instance.describeCalls(MAIN.tagKey)).toBe(1);
     expect(instance.attaches()).toEqual([]);
+    // A replacement would find the same two volumes: the instance is left for an operator.
+    expect(instance.healthCalls()).toEqual([]);
+    expect(instance.health()).toBeUndefined();
   });
 
   test.each(["xvd", "nvme"] as const)("is safe to run twice (%s devices): no second attach, mkfs, mount or fstab line", (deviceStyle) => {

@@ -85,7 +85,11 @@ export class Iam extends Construct {
  * allowed only where both the volume and the instance carry this cluster's tag and the master role
  * tag (AttachVolume is authorized against the instance as well as the volume), so a master can never
  * take another cluster's volumes, nor a node's. Describe calls cannot be scoped by resource in EC2.
- * The Kubernetes components' own permissions come with the Kubernetes install.
+ * A master that gives up on its volumes marks itself Unhealthy so that its group (EC2 health checks
+ * only) replaces it; SetInstanceHealth is authorized against the auto-scaling group, so it is allowed
+ * only on groups tagged with this cluster and the master role: a master can never mark another
+ * cluster's instances, nor the nodes', for replacement. The Kubernetes components' own permissions
+ * come with the Kubernetes install.
  */
 function mastersPolicy(cluster: string): Statement[] {
   return [
@@ -104,6 +108,18 @@ function mastersPolicy(cluster: string): Statement[] {
         StringEquals: {
           "aws:ResourceTag/KubernetesCluster": cluster,
           "aws:ResourceTag/k8s.io/role/master": "1",
+        },
+      },
+    },
+    {
+      Sid: "ReplaceOwnClusterMasters",
+      Effect: "Allow",
+      Action: ["autoscaling:SetInstanceHealth"],
+      Resource: "*",
+      Condition: {
+        StringEquals: {
+          "autoscaling:ResourceTag/KubernetesCluster": cluster,
+          "autoscaling:ResourceTag/k8s.io/role/master": "1",
         },
       },
     },

@@ -53,6 +53,8 @@ export class Nodes extends Construct {
             kubernetesVersion: props.kubernetesVersion,
             role: "node",
             instanceGroup: group.name,
+            labels: group.labels,
+            taints: group.taints,
           }),
         ),
         associatePublicIp: props.associatePublicIp,

@@ -5,8 +5,9 @@
  * script ends with the bootstrap hook (templates/partials/bootstrap.hbs).
  *
  * Every value put into a script is checked here against a strict pattern (DNS names, member names,
- * tag keys, /dev/xvdX, absolute paths) so that it is a plain word, safe inside the script's single
- * quotes; anything else is refused with an error naming the field, never emitted as a broken script.
+ * tag keys, /dev/xvdX, absolute paths, Kubernetes labels and taints) so that it is a plain word, safe
+ * inside the script's single quotes; anything else is refused with an error naming the field, never
+ * emitted as a broken script.
  */
 import { checkDnsName } from "../spec/checks";
 import { render } from "../templates";
@@ -35,7 +36,9 @@ export interface MasterUserDataProps {
   readonly kubernetesVersion: string;
   /**
    * Attempts while a dying predecessor still holds a volume (or the volume is not yet visible), per
-   * volume. After the last one the script exits 1, naming the volume and its holder.
+   * volume. After the last one the script marks its instance Unhealthy, so that the master's
+   * auto-scaling group (EC2 health checks only) replaces it, and exits 1, naming the volume and its
+   * holder. The same happens when an attached volume's device never appears.
    * @default 90 ({@link DEFAULT_ATTACH_ATTEMPTS})
    */
   readonly attachAttempts?: number;
@@ -56,6 +59,20 @@ export interface NodeUserDataProps {
   readonly role: "node" | "bastion";
   /** The instance group name, e.g. nodes, bastions, gpu. */
   readonly instanceGroup: string;
+  /**
+   * Kubernetes labels for the group's nodes (`[prefix/]name` keys, as kops's instance-group
+   * `nodeLabels`). Handed to the bootstrap hook as NODE_LABELS (`key=value,...`, sorted by key, the
+   * format of kubelet's `--node-labels`) and as the `node_labels` fact.
+   * @default none: NODE_LABELS is empty
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Kubernetes taints for the group's nodes, `key[=value]:Effect` with Effect NoSchedule,
+   * PreferNoSchedule or NoExecute. Handed to the bootstrap hook as NODE_TAINTS (comma-separated, in
+   * this order, the format of kubelet's `--register-with-taints`) and as the `node_taints` fact.
+   * @default none: NODE_TAINTS is empty
+   */
+  readonly taints?: readonly string[];
 }
 
 /**
@@ -84,6 +101,11 @@ const DEVICE = /^\/dev\/xvd[a-z]$/;
 const MOUNT_PATH = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 const KUBERNETES_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 const INSTANCE_GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** A label name, and a non-empty label value: 1-63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends. */
+const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+/** A label key's prefix: a lower-case DNS subdomain (up to 253 characters, checked apart). */
+const LABEL_PREFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const TAINT = /^([^=:]+)(=([^=:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 /** Collects every problem with the props, then throws them together. */
 class Problems {
@@ -176,6 +198,78 @@ function checkVolume(problems: Problems, volume: EtcdVolumeAttachment, i: number
   );
 }
 
+/** A Kubernetes label key: `name` or `prefix/name`. */
+function isLabelKey(key: unknown): boolean {
+  if (typeof key !== "string") {
+    return false;
+  }
+  const slash = key.indexOf("/");
+  if (slash < 0) {
+    return LABEL_NAME.test(key);
+  }
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+/** A Kubernetes label value: empty, or like a label name. */
+function isLabelValue(value: unknown): boolean {
+  return value === "" || matches(LABEL_NAME, value);
+}
+
+const LABEL_KEY_FIX = "use [prefix/]name: a lower-case DNS prefix, and a name of 1-63 letters, digits and . _ - that starts and ends with a letter or digit (for example nvidia.com/gpu).";
+
+/** Checks the node labels; returns them as `key=value,...`, sorted by key. */
+function checkLabels(problems: Problems, labels: unknown): string {
+  if (labels === null || typeof labels !== "object" || Array.isArray(labels)) {
+    problems.add("labels", labels, "is not a map of Kubernetes labels: give key: value pairs.");
+    return "";
+  }
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isLabelKey(key)) {
+      problems.add("labels", key, `is not a Kubernetes label key: ${LABEL_KEY_FIX}`);
+    } else if (!isLabelValue(value)) {
+      problems.add(
+        `labels.${key}`,
+        value,
+        "is not a Kubernetes label value: use up to 63 letters, digits and . _ - that start and end with a letter or digit, or nothing.",
+      );
+    } else {
+      pairs.push(`${key}=${value}`);
+    }
+  }
+  return pairs.join(",");
+}
+
+/** Checks the node taints; returns them comma-separated, in order. */
+function checkTaints(problems: Problems, taints: unknown): string {
+  if (!Array.isArray(taints)) {
+    problems.add("taints", taints, "is not a list of taints: give key=value:Effect strings.");
+    return "";
+  }
+  const seen = new Map<string, number>();
+  taints.forEach((taint: unknown, i) => {
+    const m = typeof taint === "string" ? TAINT.exec(taint) : null;
+    if (!m || !isLabelKey(m[1]) || !isLabelValue(m[3] ?? "")) {
+      problems.add(
+        `taints[${i}]`,
+        taint,
+        "is not a taint: use key=value:Effect or key:Effect, with a label key and value and Effect NoSchedule, PreferNoSchedule or NoExecute (for example dedicated=gpu:NoSchedule).",
+      );
+      return;
+    }
+    // Kubernetes refuses a node with two taints of one key and effect.
+    const keyEffect = `${m[1]}:${m[4]}`;
+    const first = seen.get(keyEffect);
+    if (first === undefined) {
+      seen.set(keyEffect, i);
+    } else {
+      problems.add(`taints[${i}]`, taint, `has the key and effect of taints[${first}]; give each key one taint per effect.`);
+    }
+  });
+  return taints.join(",");
+}
+
 function resolveMasterProps(props: MasterUserDataProps): Required<MasterUserDataProps> {
   const problems = new Problems("master user data");
   checkCommon(problems, props);
@@ -220,8 +314,8 @@ export function renderMasterUserData(props: MasterUserDataProps): string {
 }
 
 /**
- * The user data of a node or bastion instance group: logging, then the bootstrap hook. Throws when a
- * prop is unsafe or invalid.
+ * The user data of a node or bastion instance group: logging, then the bootstrap hook, which gets the
+ * group's labels and taints (NODE_LABELS, NODE_TAINTS). Throws when a prop is unsafe or invalid.
  */
 export function renderNodeUserData(props: NodeUserDataProps): string {
   const problems = new Problems("node user data");
@@ -233,9 +327,16 @@ export function renderNodeUserData(props: NodeUserDataProps): string {
     props.instanceGroup,
     "is not an instance group name: use 1-40 lower-case letters, digits and inner hyphens (for example nodes).",
   );
+  const nodeLabels = checkLabels(problems, props.labels ?? {});
+  const nodeTaints = checkTaints(problems, props.taints ?? []);
   problems.throwIfAny();
   return render("node-user-data.sh.hbs", {
-    ...props,
+    clusterName: props.clusterName,
+    kubernetesVersion: props.kubernetesVersion,
+    role: props.role,
+    instanceGroup: props.instanceGroup,
+    nodeLabels,
+    nodeTaints,
     logPath: USER_DATA_LOG_PATH,
     bootstrapMarkerPath: BOOTSTRAP_MARKER_PATH,
   });
