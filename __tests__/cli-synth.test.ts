@@ -92,6 +92,26 @@ describe("kopsform synth", () => {
     expect(fs.readdirSync(dir).filter((f) => f.startsWith(".kopsform"))).toEqual([]);
   });
 
+  it("refuses two spec files for one cluster, naming both, and writes nothing", async () => {
+    const dir = project([SEED_1]);
+    fs.copyFileSync(path.join(dir, "clusters", `${NAME}.yaml`), path.join(dir, "clusters", `${NAME}.yml`));
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/hacluster.example.com.yml: name: hacluster.example.com is also the cluster of .*hacluster.example.com.yaml; keep one spec per cluster/);
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
+  });
+
+  it("reports a file-name mismatch together with the spec's other problems", async () => {
+    const dir = project([]);
+    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), YAML.stringify({ ...SEED_1, nodeSize: "huge" }));
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n").sort()).toEqual([
+      expect.stringMatching(/other.example.com.yaml: name: hacluster.example.com does not match the file name/),
+      expect.stringMatching(/other.example.com.yaml: nodeSize: "huge" is not an EC2 instance type/),
+    ]);
+  });
+
   it("refuses a spec whose file name does not match its name, and YAML it cannot parse", async () => {
     const dir = project([]);
     fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), YAML.stringify(SEED_1));

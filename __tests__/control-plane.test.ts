@@ -111,7 +111,19 @@ describe("etcd volumes", () => {
       synthJson({ ...SEED_1, etcdStorageType: "io1", etcdVolumeSize: 50, etcdKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/abc" }),
       "aws_ebs_volume",
     )[`a-etcd-main-${SLUG}`];
-    expect(custom).toMatchObject({ type: "io1", size: 50, iops: 3000, kms_key_id: "arn:aws:kms:us-west-2:111122223333:key/abc" });
+    // io1 allows 50 IOPS per GiB: 2500 on 50 GiB, where gp3's baseline of 3000 would be refused.
+    expect(custom).toMatchObject({ type: "io1", size: 50, iops: 2500, kms_key_id: "arn:aws:kms:us-west-2:111122223333:key/abc" });
+  });
+
+  it.each([
+    ["io1", 20, 1000],
+    ["io1", 100, 3000],
+    ["io2", 4, 2000],
+    ["io2", 20, 3000],
+    ["gp3", 20, undefined],
+  ])("gives %s volumes of %i GiB the IOPS AWS allows (%s)", (type, size, iops) => {
+    const volume = resources(synthJson({ ...SEED_1, etcdStorageType: type, etcdVolumeSize: size }), "aws_ebs_volume")[`a-etcd-main-${SLUG}`];
+    expect(volume.iops).toBe(iops);
   });
 
   it("puts the seed's third example's 3 masters and 6 volumes in us-east-1a, with stable member names", () => {

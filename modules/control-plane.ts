@@ -51,11 +51,10 @@ export interface ControlPlaneProps {
 /** The masters and their etcd volumes. */
 export class ControlPlane extends Construct {
   readonly groups: readonly InstanceGroup[];
-  readonly etcdVolumes: EtcdVolumes;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps) {
     super(scope, id);
-    this.etcdVolumes = new EtcdVolumes(this, "etcd-volumes", {
+    new EtcdVolumes(this, "etcd-volumes", {
       clusterName: props.clusterName,
       masters: props.masters,
       storageType: props.etcd.storageType,

@@ -16,15 +16,15 @@ export interface EtcdCluster {
   /** Device requested when attaching. */
   readonly device: string;
   readonly mountPath: string;
-  /** etcd's client and peer ports, for documentation and the firewall tests. */
-  readonly clientPort: number;
-  readonly peerPort: number;
 }
 
-/** kops's two etcd clusters. */
+/**
+ * kops's two etcd clusters: `main` (client port 4001, peer 2380) and `events` (client 4002, peer
+ * 2381); the firewall keeps those ports to the masters (modules/security-groups.ts).
+ */
 export const ETCD_CLUSTERS: readonly EtcdCluster[] = [
-  { name: "main", tagKey: "k8s.io/etcd/main", device: "/dev/xvdu", mountPath: "/mnt/etcd/main", clientPort: 4001, peerPort: 2380 },
-  { name: "events", tagKey: "k8s.io/etcd/events", device: "/dev/xvdv", mountPath: "/mnt/etcd/events", clientPort: 4002, peerPort: 2381 },
+  { name: "main", tagKey: "k8s.io/etcd/main", device: "/dev/xvdu", mountPath: "/mnt/etcd/main" },
+  { name: "events", tagKey: "k8s.io/etcd/events", device: "/dev/xvdv", mountPath: "/mnt/etcd/events" },
 ];
 
 /** Props of {@link EtcdVolumes}. */
@@ -39,31 +39,34 @@ export interface EtcdVolumesProps {
   readonly kmsKeyId?: string;
 }
 
-/** Provisioned IOPS for io1/io2 etcd volumes (gp3's baseline, which etcd's fsyncs are comfortable with). */
+/** Provisioned IOPS for io1/io2 etcd volumes: gp3's baseline, which etcd's fsyncs are comfortable with. */
 const PROVISIONED_IOPS = 3000;
+
+/** The most IOPS a volume of each provisioned type may have per GiB (AWS's limits). */
+const MAX_IOPS_PER_GIB = { io1: 50, io2: 500 } as const;
+
+/** IOPS for an etcd volume: gp2/gp3 take their own baseline, io1/io2 get 3000 or what their size allows. */
+function provisionedIops(type: EtcdVolumesProps["storageType"], sizeGib: number): number | undefined {
+  return type === "io1" || type === "io2" ? Math.min(PROVISIONED_IOPS, MAX_IOPS_PER_GIB[type] * sizeGib) : undefined;
+}
 
 /** The etcd volumes of every master. */
 export class EtcdVolumes extends Construct {
-  /** Volumes by master name, then etcd cluster name. */
-  readonly byMaster: Readonly<Record<string, Readonly<Record<string, EbsVolume>>>>;
-
   constructor(scope: Construct, id: string, props: EtcdVolumesProps) {
     super(scope, id);
     const members = props.masters.map((m) => m.member).join(",");
-    const byMaster: Record<string, Record<string, EbsVolume>> = {};
     for (const master of props.masters) {
-      byMaster[master.name] = {};
       for (const etcd of ETCD_CLUSTERS) {
         // Address, zone and size depend on this master alone, so adding masters never replaces a volume;
         // only the member list in the tag changes, in place.
-        byMaster[master.name][etcd.name] = new EbsVolume(
+        new EbsVolume(
           this,
           `${master.member}-etcd-${etcd.name}-${clusterSlug(props.clusterName)}`,
           {
             availabilityZone: master.zone,
             size: props.sizeGib,
             type: props.storageType,
-            iops: props.storageType === "io1" || props.storageType === "io2" ? PROVISIONED_IOPS : undefined,
+            iops: provisionedIops(props.storageType, props.sizeGib),
             encrypted: true,
             kmsKeyId: props.kmsKeyId,
             tags: {
@@ -78,6 +81,5 @@ export class EtcdVolumes extends Construct {
         );
       }
     }
-    this.byMaster = byMaster;
   }
 }

@@ -9,7 +9,7 @@
  * inside the script's single quotes; anything else is refused with an error naming the field, never
  * emitted as a broken script.
  */
-import { checkDnsName } from "../spec/checks";
+import { checkDnsName, checkLabelKey, checkLabelValue, checkTaint, taintKeyAndEffect } from "../spec/checks";
 import { render } from "../templates";
 
 /** One etcd volume a master attaches at boot. */
@@ -101,12 +101,6 @@ const DEVICE = /^\/dev\/xvd[a-z]$/;
 const MOUNT_PATH = /^(\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 const KUBERNETES_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 const INSTANCE_GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-/** A label name, and a non-empty label value: 1-63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends. */
-const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
-/** A label key's prefix: a lower-case DNS subdomain (up to 253 characters, checked apart). */
-const LABEL_PREFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-const TAINT = /^([^=:]+)(=([^=:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-
 /** Collects every problem with the props, then throws them together. */
 class Problems {
   private readonly lines: string[] = [];
@@ -115,6 +109,11 @@ class Problems {
 
   add(field: string, value: unknown, fix: string): void {
     this.lines.push(`${field}: ${JSON.stringify(value)} ${fix}`);
+  }
+
+  /** A problem whose message already names the value (the spec's checks write them so). */
+  report(field: string, message: string): void {
+    this.lines.push(`${field}: ${message}`);
   }
 
   check(ok: boolean, field: string, value: unknown, fix: string): void {
@@ -198,27 +197,10 @@ function checkVolume(problems: Problems, volume: EtcdVolumeAttachment, i: number
   );
 }
 
-/** A Kubernetes label key: `name` or `prefix/name`. */
-function isLabelKey(key: unknown): boolean {
-  if (typeof key !== "string") {
-    return false;
-  }
-  const slash = key.indexOf("/");
-  if (slash < 0) {
-    return LABEL_NAME.test(key);
-  }
-  const prefix = key.slice(0, slash);
-  return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
-}
-
-/** A Kubernetes label value: empty, or like a label name. */
-function isLabelValue(value: unknown): boolean {
-  return value === "" || matches(LABEL_NAME, value);
-}
-
-const LABEL_KEY_FIX = "use [prefix/]name: a lower-case DNS prefix, and a name of 1-63 letters, digits and . _ - that starts and ends with a letter or digit (for example nvidia.com/gpu).";
-
-/** Checks the node labels; returns them as `key=value,...`, sorted by key. */
+/**
+ * Checks the node labels with the spec's own checks (spec/checks.ts); returns them as
+ * `key=value,...`, sorted by key.
+ */
 function checkLabels(problems: Problems, labels: unknown): string {
   if (labels === null || typeof labels !== "object" || Array.isArray(labels)) {
     problems.add("labels", labels, "is not a map of Kubernetes labels: give key: value pairs.");
@@ -226,22 +208,20 @@ function checkLabels(problems: Problems, labels: unknown): string {
   }
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!isLabelKey(key)) {
-      problems.add("labels", key, `is not a Kubernetes label key: ${LABEL_KEY_FIX}`);
-    } else if (!isLabelValue(value)) {
-      problems.add(
-        `labels.${key}`,
-        value,
-        "is not a Kubernetes label value: use up to 63 letters, digits and . _ - that start and end with a letter or digit, or nothing.",
-      );
+    const keyProblem = checkLabelKey(key);
+    const valueProblem = typeof value === "string" ? checkLabelValue(value) : `${JSON.stringify(value)} is not a string.`;
+    if (keyProblem) {
+      problems.report("labels", keyProblem);
+    } else if (valueProblem) {
+      problems.report(`labels.${key}`, valueProblem);
     } else {
-      pairs.push(`${key}=${value}`);
+      pairs.push(`${key}=${value as string}`);
     }
   }
   return pairs.join(",");
 }
 
-/** Checks the node taints; returns them comma-separated, in order. */
+/** Checks the node taints with the spec's own checks; returns them comma-separated, in order. */
 function checkTaints(problems: Problems, taints: unknown): string {
   if (!Array.isArray(taints)) {
     problems.add("taints", taints, "is not a list of taints: give key=value:Effect strings.");
@@ -249,17 +229,13 @@ function checkTaints(problems: Problems, taints: unknown): string {
   }
   const seen = new Map<string, number>();
   taints.forEach((taint: unknown, i) => {
-    const m = typeof taint === "string" ? TAINT.exec(taint) : null;
-    if (!m || !isLabelKey(m[1]) || !isLabelValue(m[3] ?? "")) {
-      problems.add(
-        `taints[${i}]`,
-        taint,
-        "is not a taint: use key=value:Effect or key:Effect, with a label key and value and Effect NoSchedule, PreferNoSchedule or NoExecute (for example dedicated=gpu:NoSchedule).",
-      );
+    const message = typeof taint === "string" ? checkTaint(taint) : `${JSON.stringify(taint)} is not a string.`;
+    if (message) {
+      problems.report(`taints[${i}]`, message);
       return;
     }
     // Kubernetes refuses a node with two taints of one key and effect.
-    const keyEffect = `${m[1]}:${m[4]}`;
+    const keyEffect = taintKeyAndEffect(taint as string);
     const first = seen.get(keyEffect);
     if (first === undefined) {
       seen.set(keyEffect, i);

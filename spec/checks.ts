@@ -2,7 +2,7 @@
  * Checks of single values, shared by the spec schema and the command line. Each returns undefined
  * when the value is fine, or a message that names the value and says how to fix it.
  */
-import { isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
+import { hasNoHostBits, isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
 
 /** `us-west-2a` -> region `us-west-2`, zone letter `a`. Local and Wavelength zones are not supported. */
 const ZONE = /^((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)([a-z])$/;
@@ -20,6 +20,35 @@ export function checkZone(zone: string): string | undefined {
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The longest cluster name: Kubernetes's and the cluster autoscaler's tag keys
+ * (`kubernetes.io/cluster/NAME`, `k8s.io/cluster-autoscaler/NAME`) and launch template names
+ * (`master-ZONE-N.masters.NAME`) must fit AWS's 128 characters.
+ */
+export const MAX_CLUSTER_NAME_LENGTH = 80;
+
+/**
+ * A cluster name: a DNS name (checkDnsName) that starts with a letter, since it also makes the
+ * Terraform names of the cluster's resources (`aws_vpc.hacluster-example-com`), and is short enough
+ * for the tags and names derived from it.
+ */
+export function checkClusterName(name: string): string | undefined {
+  const dns = checkDnsName(name, "cluster name");
+  if (dns) {
+    return dns;
+  }
+  if (!/^[a-z]/.test(name)) {
+    return `${JSON.stringify(name)} starts with a digit; start the cluster name with a letter (it also names Terraform resources).`;
+  }
+  if (name.length > MAX_CLUSTER_NAME_LENGTH) {
+    return (
+      `${JSON.stringify(name)} is ${name.length} characters long; use at most ${MAX_CLUSTER_NAME_LENGTH}, ` +
+      "so that the AWS tags and names made from it fit in 128 characters."
+    );
+  }
+  return undefined;
+}
 
 /** A fully qualified DNS name such as `hacluster.example.com` (lower case, at least two labels). */
 export function checkDnsName(name: string, what: string): string | undefined {
@@ -47,9 +76,12 @@ export function checkInstanceType(value: string): string | undefined {
   return undefined;
 }
 
-/** True for Graviton (arm64) families: a `g` after the generation digit, as in t4g, m6gd, c7gn. */
+/**
+ * True for Graviton (arm64) families: a `g` after the generation digit, as in t4g, m6gd, c7gn, and
+ * the first-generation a1.
+ */
 export function isArmInstanceType(value: string): boolean {
-  return /^[a-z]+[0-9]+[a-z]*g[a-z]*\./.test(value);
+  return /^([a-z]+[0-9]+[a-z]*g[a-z]*|a1)\./.test(value);
 }
 
 const AWS_ID_KINDS: Readonly<Record<string, string>> = {
@@ -113,10 +145,9 @@ export function checkSubnetCidr(value: string): string | undefined {
 /** A CIDR in an access list (IPv4 or IPv6). */
 export function checkAccessCidr(value: string): string | undefined {
   if (!isCidr(value)) {
-    return `${JSON.stringify(value)} is not a CIDR; use a block like 203.0.113.0/24 (a single address is /32).`;
+    return `${JSON.stringify(value)} is not a CIDR; use a block like 203.0.113.0/24 or 2001:db8::/32 (a single address is /32 or /128).`;
   }
-  const v4 = parseIpv4Cidr(value);
-  if (v4 && !isCanonical(v4)) {
+  if (!hasNoHostBits(value)) {
     return `${JSON.stringify(value)} has host bits set; use the network address of the block.`;
   }
   return undefined;
@@ -179,4 +210,48 @@ export function checkTag(key: string, value: string): string | undefined {
     return `the value of tag ${JSON.stringify(key)} is ${value.length} characters long; AWS allows 256.`;
   }
   return undefined;
+}
+
+/** A label name, and a non-empty label value: 1-63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends. */
+const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+/** A label key's prefix: a lower-case DNS subdomain (up to 253 characters, checked apart). */
+const LABEL_PREFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const TAINT = /^([^=:]+)(=([^=:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+
+/** A Kubernetes label key: `name` or `prefix/name`, as kubelet's --node-labels takes it. */
+export function checkLabelKey(key: string): string | undefined {
+  const slash = key.indexOf("/");
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const ok = LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)));
+  return ok
+    ? undefined
+    : `${JSON.stringify(key)} is not a Kubernetes label key: use [prefix/]name, a lower-case DNS prefix and a name of ` +
+        "1-63 letters, digits and . _ - that starts and ends with a letter or digit (for example nvidia.com/gpu).";
+}
+
+/** A Kubernetes label value: empty, or 1-63 letters, digits and . _ -, alphanumeric at both ends. */
+export function checkLabelValue(value: string): string | undefined {
+  return value === "" || LABEL_NAME.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a Kubernetes label value: use up to 63 letters, digits and . _ - that start ` +
+        "and end with a letter or digit, or nothing.";
+}
+
+/** A taint as kubelet's --register-with-taints takes it: `key[=value]:Effect`. */
+export function checkTaint(taint: string): string | undefined {
+  const m = TAINT.exec(taint);
+  if (!m || checkLabelKey(m[1]) || checkLabelValue(m[3] ?? "")) {
+    return (
+      `${JSON.stringify(taint)} is not a taint: use key=value:Effect or key:Effect, with a label key and value and ` +
+      "Effect NoSchedule, PreferNoSchedule or NoExecute (for example dedicated=gpu:NoSchedule)."
+    );
+  }
+  return undefined;
+}
+
+/** `dedicated=gpu:NoSchedule` -> `dedicated:NoSchedule`: Kubernetes allows one taint per key and effect. */
+export function taintKeyAndEffect(taint: string): string {
+  const m = TAINT.exec(taint);
+  return m ? `${m[1]}:${m[4]}` : taint;
 }

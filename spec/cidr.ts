@@ -1,7 +1,8 @@
 /**
- * IPv4 CIDR arithmetic for the address plan and for validation. Small on purpose: the plan only needs
- * to parse, subdivide and compare blocks.
+ * CIDR arithmetic for the address plan and for validation. Small on purpose: the plan only needs to
+ * parse, subdivide and compare IPv4 blocks; access lists also take IPv6 blocks.
  */
+import { isIPv6 } from "net";
 
 /** An IPv4 block: `base` is the network address as an unsigned 32-bit number. */
 export interface Ipv4Block {
@@ -36,11 +37,6 @@ export function isCanonical(block: Ipv4Block): boolean {
   return (block.base & mask(block.prefix)) >>> 0 === block.base;
 }
 
-/** The same block with host bits cleared. */
-export function canonical(block: Ipv4Block): Ipv4Block {
-  return { base: (block.base & mask(block.prefix)) >>> 0, prefix: block.prefix };
-}
-
 /** Formats a block as `a.b.c.d/n`. */
 export function formatIpv4Cidr(block: Ipv4Block): string {
   const b = block.base;
@@ -53,11 +49,6 @@ export function subBlock(parent: Ipv4Block, prefix: number, index: number): Ipv4
   return { base: (parent.base + index * size) >>> 0, prefix };
 }
 
-/** How many blocks of length `prefix` fit in `parent`. */
-export function countSubBlocks(parent: Ipv4Block, prefix: number): number {
-  return prefix < parent.prefix ? 0 : 2 ** (prefix - parent.prefix);
-}
-
 /** True when `inner` lies entirely within `outer`. */
 export function contains(outer: Ipv4Block, inner: Ipv4Block): boolean {
   return inner.prefix >= outer.prefix && (inner.base & mask(outer.prefix)) >>> 0 === outer.base;
@@ -68,18 +59,44 @@ export function overlaps(a: Ipv4Block, b: Ipv4Block): boolean {
   return contains(a, b) || contains(b, a);
 }
 
-const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
+/** An IPv6 block: the address as a 128-bit number, and the prefix length. */
+interface Ipv6Block {
+  readonly base: bigint;
+  readonly prefix: number;
+}
+
+/** Parses `addr/n` for IPv6 (any spelling `net.isIPv6` accepts, `::` included); undefined otherwise. */
+function parseIpv6Cidr(text: string): Ipv6Block | undefined {
+  const slash = text.indexOf("/");
+  const address = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  if (slash < 0 || !isIPv6(address) || address.includes(".") || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) {
+    return undefined;
+  }
+  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  return { base: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), prefix: Number(prefixText) };
+}
 
 /** True for an IPv4 or IPv6 CIDR (used for access lists, where IPv6 ranges are allowed). */
 export function isCidr(text: string): boolean {
-  if (parseIpv4Cidr(text)) {
-    return true;
-  }
-  const m = IPV6_CIDR.exec(text);
-  return !!m && Number(m[1]) <= 128 && text.includes(":") && (text.match(/::/g) ?? []).length <= 1;
+  return parseIpv4Cidr(text) !== undefined || parseIpv6Cidr(text) !== undefined;
 }
 
-/** True for `0.0.0.0/0` or `::/0`: the whole internet. */
+/** True when a CIDR (IPv4 or IPv6) has no host bits set; false for anything that is not a CIDR. */
+export function hasNoHostBits(text: string): boolean {
+  const v4 = parseIpv4Cidr(text);
+  if (v4) {
+    return isCanonical(v4);
+  }
+  const v6 = parseIpv6Cidr(text);
+  return v6 !== undefined && (v6.prefix === 128 || (v6.base & ((1n << BigInt(128 - v6.prefix)) - 1n)) === 0n);
+}
+
+/** True for a block of prefix length 0, in any spelling (`0.0.0.0/0`, `::/0`, `0::/0`): the whole internet. */
 export function isAnywhere(cidr: string): boolean {
-  return cidr === "0.0.0.0/0" || cidr === "::/0";
+  return (parseIpv4Cidr(cidr) ?? parseIpv6Cidr(cidr))?.prefix === 0;
 }

@@ -36,14 +36,6 @@ export const DEFAULT_ETCD_VOLUME_SIZE_GIB = 20;
 /** @default "gp3", kops's etcd storage type. */
 export const DEFAULT_ETCD_STORAGE_TYPE = "gp3";
 
-/**
- * @default true. kops leaves etcd volumes unencrypted unless `--encrypt-etcd-storage` is given;
- * etcd holds every Secret of the cluster, so kopsform encrypts them by default (AWS-managed key
- * unless `etcdKmsKeyId` names a customer key).
- */
-export const DEFAULT_ENCRYPT_ETCD_STORAGE = true;
-
-
 /** @default "public": the cluster's DNS records go to a public hosted zone, as kops. */
 export const DEFAULT_DNS_TYPE = "public";
 

@@ -26,18 +26,26 @@ export function parseSpecText(text: string, file: string): ValidatedSpec {
       origin,
     );
   }
-  const validated = validateClusterSpec(raw, origin);
+  // The name check joins the others, so that one run reports every problem of the file.
   const expected = path.basename(file).replace(SPEC_FILE, "");
-  if (validated.spec.name !== expected) {
-    throw new InvalidInputError(
-      [
-        {
-          field: "name",
-          message: `${validated.spec.name} does not match the file name ${path.basename(file)}; rename the file to ${validated.spec.name}.yaml or fix the name.`,
-        },
-      ],
-      origin,
-    );
+  const name = (raw as { name?: unknown }).name;
+  const mismatch =
+    typeof name === "string" && name !== expected
+      ? [
+          {
+            field: "name",
+            message: `${name} does not match the file name ${path.basename(file)}; rename the file to ${name}.yaml or fix the name.`,
+          },
+        ]
+      : [];
+  let validated: ValidatedSpec;
+  try {
+    validated = validateClusterSpec(raw, origin);
+  } catch (e) {
+    throw e instanceof InvalidInputError ? new InvalidInputError([...mismatch, ...e.problems], origin) : e;
+  }
+  if (mismatch.length > 0) {
+    throw new InvalidInputError(mismatch, origin);
   }
   return validated;
 }
@@ -63,10 +71,18 @@ export function loadSpecs(configDir: string): ValidatedSpec[] {
   }
   const specs: ValidatedSpec[] = [];
   const lines: string[] = [];
+  // x.yaml and x.yml would both become stack x, one overwriting the other.
+  const fileOfCluster = new Map<string, string>();
   for (const file of files) {
     const where = path.join(configDir, file);
     try {
-      specs.push(parseSpecText(fs.readFileSync(where, "utf8"), where));
+      const validated = parseSpecText(fs.readFileSync(where, "utf8"), where);
+      const other = fileOfCluster.get(validated.spec.name);
+      if (other) {
+        lines.push(`${where}: name: ${validated.spec.name} is also the cluster of ${other}; keep one spec per cluster.`);
+      }
+      fileOfCluster.set(validated.spec.name, where);
+      specs.push(validated);
     } catch (e) {
       if (!(e instanceof UserError)) {
         throw e;

@@ -6,16 +6,20 @@ import { z } from "zod";
 import {
   checkAccessCidr,
   checkAwsId,
-  checkDnsName,
+  checkClusterName,
   checkImage,
   checkInstanceType,
+  checkLabelKey,
+  checkLabelValue,
   checkKubernetesVersion,
   checkNetworkCidr,
   checkSecurityGroupId,
   checkSshPublicKey,
   checkSubnetCidr,
   checkTag,
+  checkTaint,
   checkZone,
+  taintKeyAndEffect,
 } from "./checks";
 
 /** kops's networking names, with the aliases kops accepts mapped to one canonical name. */
@@ -53,6 +57,17 @@ function checked(check: (value: string) => string | undefined) {
 }
 
 const zone = checked(checkZone);
+
+/** The retentions (days) CloudWatch Logs accepts for a log group. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Refuses a list that names the same entry twice (two identical firewall rules would collide). */
+function noDuplicates(values: readonly string[], ctx: z.RefinementCtx): void {
+  const twice = values.filter((v, i) => values.indexOf(v) !== i);
+  if (twice.length > 0) {
+    ctx.addIssue({ code: "custom", message: `lists ${[...new Set(twice)].join(", ")} twice; list each once.` });
+  }
+}
 const positiveInt = z.number().int().positive();
 
 const subnetEntry = z.strictObject({
@@ -66,13 +81,31 @@ const subnetEntry = z.strictObject({
   id: checked((v) => checkAwsId(v, "subnet")).optional(),
 });
 
-const taint = z.string().regex(/^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, {
-  message: "is not a taint; use key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute.",
+/** Node taints: each well formed, and one per key and effect (Kubernetes refuses a node otherwise). */
+const taints = z.array(checked(checkTaint)).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((taint, i) => {
+    const keyAndEffect = taintKeyAndEffect(taint);
+    if (seen.has(keyAndEffect)) {
+      ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(taint)} repeats the key and effect ${keyAndEffect}; give one taint per key and effect.` });
+    }
+    seen.add(keyAndEffect);
+  });
+});
+
+/** Node labels: Kubernetes label keys and values. */
+const nodeLabels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    const message = checkLabelKey(key) ?? checkLabelValue(value);
+    if (message) {
+      ctx.addIssue({ code: "custom", message, path: [key] });
+    }
+  }
 });
 
 const nodeGroup = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, {
-    message: "is not a node group name; use 1-40 lower-case letters, digits and hyphens.",
+  name: z.string().regex(/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/, {
+    message: "is not a node group name; use 1-40 lower-case letters, digits and hyphens, starting with a letter.",
   }),
   zones: z.array(zone).min(1).optional(),
   size: checked(checkInstanceType).optional(),
@@ -80,8 +113,8 @@ const nodeGroup = z.strictObject({
   maxSize: z.number().int().nonnegative(),
   volumeSize: positiveInt.optional(),
   image: checked(checkImage).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  taints: z.array(taint).optional(),
+  labels: nodeLabels.optional(),
+  taints: taints.optional(),
   securityGroups: z.array(checked(checkSecurityGroupId)).optional(),
 });
 
@@ -115,7 +148,7 @@ const backend = z.discriminatedUnion("type", [
 
 /** The cluster spec as written in YAML, before defaults. Every field but `name` and `zones` is optional. */
 export const clusterSpecSchema = z.strictObject({
-  name: checked((v) => checkDnsName(v, "cluster name")),
+  name: checked(checkClusterName),
   kubernetesVersion: checked(checkKubernetesVersion).optional(),
   zones: z.array(zone).min(1, { message: "needs at least one zone." }),
   masterZones: z.array(zone).min(1).optional(),
@@ -136,8 +169,12 @@ export const clusterSpecSchema = z.strictObject({
   dnsZone: z.string().min(1).optional(),
   dns: z.enum(["public", "private"]).optional(),
   apiLoadBalancerType: z.enum(["public", "internal"]).optional(),
-  adminAccess: z.array(checked(checkAccessCidr)).min(1).optional(),
-  sshAccess: z.array(checked(checkAccessCidr)).optional(),
+  adminAccess: z
+    .array(checked(checkAccessCidr))
+    .min(1, { message: "is empty; list who may reach the API, or remove the field for the default (the network)." })
+    .superRefine(noDuplicates)
+    .optional(),
+  sshAccess: z.array(checked(checkAccessCidr)).superRefine(noDuplicates).optional(),
   allowSshFromAnywhere: z.boolean().optional(),
   sshPublicKey: checked(checkSshPublicKey).optional(),
   bastion: z.boolean().optional(),
@@ -159,7 +196,17 @@ export const clusterSpecSchema = z.strictObject({
   encryptEtcdStorage: z.boolean().optional(),
   etcdKmsKeyId: z.string().min(1).optional(),
   flowLogs: z.boolean().optional(),
-  flowLogRetentionDays: positiveInt.optional(),
+  flowLogRetentionDays: z
+    .number()
+    .superRefine((days, ctx) => {
+      if (!LOG_RETENTION_DAYS.includes(days)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${days} days is not a retention CloudWatch Logs offers; use one of ${LOG_RETENTION_DAYS.join(", ")}.`,
+        });
+      }
+    })
+    .optional(),
   flowLogKmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, { message: "is not a KMS key ARN." }).optional(),
   allowApiLoadBalancerDeletion: z.boolean().optional(),
   apiAccessLogsBucket: z.string().min(3).optional(),
@@ -172,5 +219,8 @@ export type ClusterSpecInput = z.infer<typeof clusterSpecSchema>;
 export type NodeGroupInput = z.infer<typeof nodeGroup>;
 export type BackendInput = z.infer<typeof backend>;
 
-/** Every top-level field name, for suggestions on a misspelt key. */
+/** Field names by where they appear, for suggestions on a misspelt key. */
 export const SPEC_FIELDS = Object.keys(clusterSpecSchema.shape);
+export const NODE_GROUP_FIELDS = Object.keys(nodeGroup.shape);
+export const SUBNET_FIELDS = Object.keys(subnetEntry.shape);
+export const BACKEND_FIELDS = [...new Set(backend.options.flatMap((option) => Object.keys(option.shape)))];

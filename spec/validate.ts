@@ -10,7 +10,16 @@ import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
 import { layMasters } from "./masters";
 import { InputOrigin, InvalidInputError, Problem, Warning, nearest, show } from "./problems";
-import { BackendInput, ClusterSpecInput, NodeGroupInput, SPEC_FIELDS, clusterSpecSchema } from "./schema";
+import {
+  BACKEND_FIELDS,
+  BackendInput,
+  ClusterSpecInput,
+  NODE_GROUP_FIELDS,
+  NodeGroupInput,
+  SPEC_FIELDS,
+  SUBNET_FIELDS,
+  clusterSpecSchema,
+} from "./schema";
 import { BackendSpec, ClusterSpec, ImageRef, NodeGroupSpec } from "./types";
 
 /** A valid spec with what synthesis reports about it. */
@@ -66,7 +75,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem {
   switch (issue.code) {
     case "unrecognized_keys": {
       const parent = formatPath(issue.path);
-      const known = issue.path.length === 0 ? SPEC_FIELDS : [];
+      const known = knownFieldsAt(issue.path);
       const key = issue.keys[0];
       const suggestion = nearest(key, known);
       const extra = issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(", ")})` : "";
@@ -94,6 +103,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem {
       };
     }
     case "too_small":
+      if (!issue.message.startsWith("Too small")) {
+        return { field, message: issue.message };
+      }
       if (issue.origin === "array") {
         return { field, message: `needs at least ${String(issue.minimum)} ${Number(issue.minimum) === 1 ? "entry" : "entries"}.` };
       }
@@ -104,6 +116,23 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem {
       return { field, message: issue.message };
     default:
       return { field, message: `${show(value)}: ${issue.message}` };
+  }
+}
+
+/** The field names the schema knows where an unknown key was found (for "did you mean"). */
+function knownFieldsAt(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) {
+    return SPEC_FIELDS;
+  }
+  switch (path[0]) {
+    case "nodeGroups":
+      return NODE_GROUP_FIELDS;
+    case "subnets":
+      return SUBNET_FIELDS;
+    case "backend":
+      return BACKEND_FIELDS;
+    default:
+      return [];
   }
 }
 
@@ -362,6 +391,14 @@ class CrossFieldRules {
 
   private checkDnsZone(): void {
     const s = this.input;
+    if (this.ok("dns") && s.dns !== undefined && (s.dnsZone === undefined || HOSTED_ZONE_ID.test(s.dnsZone))) {
+      this.problem(
+        "dns",
+        `${s.dns} only chooses whether the hosted zone named by dnsZone is looked up among public or private ` +
+          `zones; ${s.dnsZone === undefined ? "there is no dnsZone" : `dnsZone ${s.dnsZone} is a zone id, used as is`}, ` +
+          "so it would have no effect. Remove --dns, or give --dns-zone as a zone name.",
+      );
+    }
     if (s.dnsZone === undefined || HOSTED_ZONE_ID.test(s.dnsZone)) {
       return;
     }

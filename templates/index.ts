@@ -16,7 +16,6 @@ const precompiled = require("./precompiled.js") as Precompiled;
 const handlebars = Handlebars.create();
 const templates = new Map<string, Handlebars.TemplateDelegate>();
 
-handlebars.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 handlebars.registerHelper("join", (items: unknown, separator: unknown) =>
   Array.isArray(items) ? items.join(typeof separator === "string" ? separator : ", ") : "",
 );
