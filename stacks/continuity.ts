@@ -7,6 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ValidatedSpec } from "../spec/validate";
+import { ETCD_CLUSTERS } from "../modules/etcd-volumes";
+import { clusterSlug } from "../modules/names";
 
 /** Master ASG addresses of a previously synthesized stack (JSON or HCL), or undefined when there is none. */
 export function previousMasters(stackDir: string): string[] | undefined {
@@ -38,15 +40,24 @@ export function removedMasterProblems(specs: readonly ValidatedSpec[], outdir: s
     if (removed.length === 0) {
       continue;
     }
+    const volumes = removed.flatMap((master) => etcdVolumeAddresses(master, spec.name));
     problems.push(
       `${spec.name}: masterZones/masterCount: this change removes ${removed.join(", ")} ` +
-        `(moving a master to another zone removes it and adds a new one). Terraform would destroy the ` +
-        `master's auto-scaling group, and its etcd volumes are protected by prevent_destroy. Do it by hand: ` +
-        `(1) back up etcd; (2) remove the master's member from both etcd clusters (etcdctl member remove, ` +
-        `main on port 4001 and events on 4002) while quorum holds; (3) rerun with --allow-etcd-member-removal; ` +
-        `(4) after the apply, delete or keep the detached etcd volumes deliberately (terraform state rm ` +
-        `aws_ebs_volume.<member>-etcd-main-... to keep them). Adding masters needs none of this.`,
+        "(moving a master to another zone removes it and adds a new one). The apply would destroy its " +
+        `auto-scaling group and its etcd volumes ${volumes.join(", ")}: prevent_destroy does not protect a ` +
+        "volume whose resource is gone (kopsform plan refuses such a plan). Do it by hand: (1) back up etcd; " +
+        "(2) remove the member from both etcd clusters (etcdctl member remove; main on port 4001, events on " +
+        "4002) while quorum holds; (3) to keep the volumes, run terraform state rm " +
+        `${volumes.join(" ")} in the stack directory before the apply; (4) rerun kopsform synth and ` +
+        "kopsform plan with --allow-etcd-member-removal, then apply. Adding masters needs none of this.",
     );
   }
   return problems;
+}
+
+/** The etcd volumes of a master named `master-<zone>[-N]` (member `<letter>[-N]`, see spec/masters.ts). */
+function etcdVolumeAddresses(master: string, clusterName: string): string[] {
+  const m = /^master-(.+)([a-z])(-\d+)?$/.exec(master);
+  const member = m ? `${m[2]}${m[3] ?? ""}` : master;
+  return ETCD_CLUSTERS.map((etcd) => `aws_ebs_volume.${member}-etcd-${etcd.name}-${clusterSlug(clusterName)}`);
 }
