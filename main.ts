@@ -4,10 +4,8 @@
  * directory. `kopsform synth` does the same in process, without the CLI.
  */
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "./spec/defaults";
-import { loadSpecs } from "./spec/load";
 import { UserError } from "./spec/problems";
-import { synthesizeClusters } from "./stacks/app";
-import { removedMasterProblems } from "./stacks/continuity";
+import { loadForSynthesis, synthesizeClusters } from "./stacks/app";
 
 async function main(): Promise<void> {
   // The cdktf CLI passes its output directory and format in these variables; the rest are kopsform's
@@ -17,13 +15,7 @@ async function main(): Promise<void> {
   const hcl = process.env.SYNTH_HCL_OUTPUT === "true";
   const allowEtcdMemberRemoval = process.env.KOPSFORM_ALLOW_ETCD_MEMBER_REMOVAL === "true";
   try {
-    const specs = loadSpecs(configDir);
-    if (!allowEtcdMemberRemoval) {
-      const problems = removedMasterProblems(specs, outdir);
-      if (problems.length > 0) {
-        throw new UserError(problems);
-      }
-    }
+    const specs = loadForSynthesis(configDir, outdir, allowEtcdMemberRemoval);
     (await synthesizeClusters(specs, outdir, hcl)).summary.forEach((line) => console.log(line));
   } catch (e) {
     if (e instanceof UserError) {

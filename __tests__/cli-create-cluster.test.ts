@@ -130,6 +130,17 @@ describe("flags", () => {
     expect(spec.zones).toEqual(["eu-west-1a", "eu-west-1b"]);
   });
 
+  it("takes --flag=false for flags without a --no- form as their default, as kops does", async () => {
+    const dir = tempDir("boolfalse");
+    const r = await kopsform([
+      "create", "cluster", "--zones", "eu-west-1a", "--allow-ssh-from-anywhere=false", "--yes=false",
+      "--bastion=false", "--config-dir", dir, "d.example.com",
+    ]);
+    expect(r.stderr).not.toMatch(/unknown option/);
+    expect(r.code).toBe(0);
+    expect(loadSpecs(dir)[0].spec.bastion).toBe(false);
+  });
+
   it("reads --ssh-public-key from a file and stores the key itself", async () => {
     const dir = tempDir("key");
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd1bW15a2V5Zm9ydGVzdHNvbmx5MTIzNDU2Nzg5MA test@example";

@@ -2,6 +2,7 @@
  * `kopsform synth`: the main job. Output is deterministic and portable, addresses are readable, bad
  * input writes nothing, and a stack directory keeps whatever synthesis did not write there.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
@@ -169,6 +170,18 @@ describe("kopsform synth", () => {
     expect(r.stderr).toMatch(/this change removes master-us-west-2b, master-us-west-2c/);
     expect(r.stderr).toMatch(/etcdctl member remove[\s\S]*--allow-etcd-member-removal/);
     expect((await synth(dir, "--allow-etcd-member-removal")).code).toBe(0);
+  });
+
+  it("says how to get Terraform when kopsform plan cannot find it, without a stack trace", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    const r = spawnSync(
+      process.execPath,
+      [path.join(__dirname, "..", "bin", "kopsform.js"), "plan", "--output", path.join(dir, "cdktf.out")],
+      { encoding: "utf8", env: { ...process.env, PATH: path.dirname(process.execPath) } },
+    );
+    expect(r.stderr.trim()).toBe("terraform is not on PATH: install Terraform >= 1.10 to plan (kopsform synth needs no Terraform).");
+    expect(r.status).toBe(1);
   });
 
   it("refuses an empty or missing config directory with the command that creates a spec", async () => {

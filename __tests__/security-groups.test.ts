@@ -453,4 +453,12 @@ describe("extra security groups (seed example 2)", () => {
     expect(json.output.master_security_group_ids.value).toEqual([masters, "sg-12345678", "sg-abcd1234"]);
     expect(json.output.node_security_group_ids.value).toEqual([nodes, "sg-12345678"]);
   });
+
+  it("lists every node group's extra groups in node_security_group_ids, once each", () => {
+    const json = synthJson({
+      ...SEED_2,
+      nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 2, securityGroups: ["sg-0000aaaa", "sg-12345678"] }],
+    });
+    expect(json.output.node_security_group_ids.value).toEqual([nodes, "sg-12345678", "sg-0000aaaa"]);
+  });
 });

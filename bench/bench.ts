@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { findProviderMirror } from "../cli/terraform";
+import { Terraform, findProviderMirror, writeOfflineOverride } from "../cli/terraform";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -84,18 +84,6 @@ function fleet(dir: string, count: number): string {
   return configDir;
 }
 
-function terraformConfig(dir: string): NodeJS.ProcessEnv {
-  const mirror = findProviderMirror();
-  if (!mirror) {
-    throw new Error("no hashicorp/aws provider mirror found: set KOPSFORM_TF_MIRROR (see README)");
-  }
-  const file = path.join(dir, "terraform.rc");
-  fs.writeFileSync(
-    file,
-    `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n`,
-  );
-  return { TF_CLI_CONFIG_FILE: file, TF_IN_AUTOMATION: "1" };
-}
 
 function main(): void {
   const withTests = !process.argv.includes("--no-tests");
@@ -135,15 +123,13 @@ function main(): void {
   );
 
   const stack = path.join(out("s1", 0), "stacks", "hacluster.example.com");
-  const tfEnv = terraformConfig(work);
-  fs.writeFileSync(
-    path.join(stack, "kopsform_offline_override.tf.json"),
-    JSON.stringify({
-      provider: {
-        aws: [{ access_key: "bench", secret_key: "bench", skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true }],
-      },
-    }),
-  );
+  const mirror = findProviderMirror();
+  if (!mirror) {
+    throw new Error("no hashicorp/aws provider mirror found: set KOPSFORM_TF_MIRROR (see README)");
+  }
+  // The same Terraform set-up as kopsform plan --offline and the tests: mirror config and override.
+  const tfEnv = new Terraform(stack, { mirror }).environment();
+  writeOfflineOverride(stack);
   measure("terraform", ["init", "-input=false", "-no-color"], stack, tfEnv);
   results.push(
     scenario("terraform validate", "of the seed's first example (after init)", Math.min(RUNS, 3), () =>

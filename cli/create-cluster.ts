@@ -60,17 +60,29 @@ interface CreateClusterOptions {
   readonly yes?: boolean;
 }
 
-/** Boolean flags, which kops also takes as `--flag=true|false`. */
-const BOOLEAN_FLAGS = ["bastion", "encrypt-etcd-storage", "allow-ssh-from-anywhere", "yes"];
+/**
+ * Boolean flags, which kops also takes as `--flag=true|false`: whether each has a `--no-` form (for
+ * those that default to false and have none, `=false` simply says the default).
+ */
+const BOOLEAN_FLAGS: Readonly<Record<string, { readonly negatable: boolean }>> = {
+  bastion: { negatable: true },
+  "encrypt-etcd-storage": { negatable: true },
+  "allow-ssh-from-anywhere": { negatable: false },
+  yes: { negatable: false },
+};
 
 /** kops writes `--bastion="true"`; commander knows `--bastion` and `--no-bastion`. */
 export function normalizeBooleanFlags(argv: readonly string[]): string[] {
-  return argv.map((arg) => {
+  return argv.flatMap((arg) => {
     const m = /^--([a-z-]+)=(true|false)$/i.exec(arg);
-    if (!m || !BOOLEAN_FLAGS.includes(m[1])) {
-      return arg;
+    const flag = m ? BOOLEAN_FLAGS[m[1]] : undefined;
+    if (!m || !flag) {
+      return [arg];
     }
-    return m[2].toLowerCase() === "true" ? `--${m[1]}` : `--no-${m[1]}`;
+    if (m[2].toLowerCase() === "true") {
+      return [`--${m[1]}`];
+    }
+    return flag.negatable ? [`--no-${m[1]}`] : [];
   });
 }
 

@@ -6,10 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadSpecs } from "../spec/load";
-import { UserError } from "../spec/problems";
-import { STACK_FILES, synthesizeClusters } from "../stacks/app";
-import { removedMasterProblems } from "../stacks/continuity";
+import { STACK_FILES, loadForSynthesis, synthesizeClusters } from "../stacks/app";
 import { Io } from "./io";
 
 /** Options of `kopsform synth`. */
@@ -26,23 +23,12 @@ export interface SynthOptions {
 
 /** Runs the synthesis; throws {@link UserError} on invalid input, before writing anything. */
 export async function synth(options: SynthOptions, io: Io): Promise<void> {
-  const specs = loadSpecs(options.configDir);
-  if (!options.allowEtcdMemberRemoval) {
-    const problems = removedMasterProblems(specs, options.output);
-    if (problems.length > 0) {
-      throw new UserError(problems);
-    }
-  }
+  const specs = loadForSynthesis(options.configDir, options.output, options.allowEtcdMemberRemoval);
   const parent = path.dirname(path.resolve(options.output));
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, ".kopsform-synth-"));
   try {
     const result = await synthesizeClusters(specs, staging, options.hcl);
-    if (options.hcl) {
-      for (const name of result.stacks) {
-        await formatHcl(path.join(staging, "stacks", name, "cdk.tf"));
-      }
-    }
     moveIntoPlace(staging, options.output, result.stacks, options.hcl);
     result.summary.forEach((line) => (line.startsWith("  warning:") ? io.err(line.trim()) : io.out(line)));
     io.out(`Synthesized ${result.stacks.length} ${result.stacks.length === 1 ? "stack" : "stacks"} into ${options.output}/stacks/`);
@@ -55,15 +41,6 @@ export async function synth(options: SynthOptions, io: Io): Promise<void> {
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
-}
-
-/**
- * cdktf's HCL printer does not lay out HCL as `terraform fmt` does; hclwrite (the formatter the cdktf
- * CLI uses, compiled to WebAssembly) does. Loaded only here: starting it costs a quarter second.
- */
-async function formatHcl(file: string): Promise<void> {
-  const { format } = await import("@cdktf/hcl-tools");
-  fs.writeFileSync(file, await format(fs.readFileSync(file, "utf8")));
 }
 
 /**

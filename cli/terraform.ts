@@ -3,10 +3,10 @@
  * `kopsform plan` and by the tests, so that both exercise the same invocation.
  */
 import { spawnSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { UserError } from "../spec/problems";
 
 /** The override file that lets `terraform plan` run without AWS credentials or network. */
 export const OFFLINE_OVERRIDE_FILE = "kopsform_offline_override.tf.json";
@@ -83,7 +83,7 @@ export class Terraform {
   ) {
     const extra: Record<string, string> = {};
     if (options.mirror) {
-      extra.TF_CLI_CONFIG_FILE = writeMirrorConfig(options.mirror);
+      extra.TF_CLI_CONFIG_FILE = writeMirrorConfig(options.mirror, dir);
     }
     this.env = quietEnv(extra);
   }
@@ -101,6 +101,9 @@ export class Terraform {
       encoding: "utf8",
       maxBuffer: 512 * 1024 * 1024,
     });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+      throw new UserError(["terraform is not on PATH: install Terraform >= 1.10 to plan (kopsform synth needs no Terraform)."]);
+    }
     if (r.error) {
       throw r.error;
     }
@@ -208,11 +211,11 @@ export function removeOfflineOverride(stackDir: string): void {
 }
 
 /**
- * A Terraform CLI config that installs hashicorp/aws from `mirror` only; returns its path. One file per
- * mirror, reused by every runner of the process (and across processes: its content depends on the
- * mirror alone).
+ * A Terraform CLI config that installs hashicorp/aws from `mirror` only; returns its path. It is
+ * written in the stack's own `.terraform/` folder (Terraform's working data), not in a shared
+ * temporary folder where another user could plant a configuration of their own.
  */
-function writeMirrorConfig(mirror: string): string {
+function writeMirrorConfig(mirror: string, stackDir: string): string {
   const text =
     "provider_installation {\n" +
     "  filesystem_mirror {\n" +
@@ -223,13 +226,8 @@ function writeMirrorConfig(mirror: string): string {
     '    exclude = ["registry.terraform.io/hashicorp/aws"]\n' +
     "  }\n" +
     "}\n";
-  const hash = createHash("sha256").update(text).digest("hex").slice(0, 12);
-  const file = path.join(os.tmpdir(), `kopsform-terraform-${hash}.rc`);
-  if (!fs.existsSync(file)) {
-    // Written aside and renamed, so that a concurrent runner never reads half a file.
-    const partial = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(partial, text);
-    fs.renameSync(partial, file);
-  }
+  const file = path.resolve(stackDir, ".terraform", "kopsform-cli.tfrc");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
   return file;
 }

@@ -9,6 +9,7 @@ import { MasterSlot } from "../spec/types";
 import { ETCD_CLUSTERS, EtcdVolumes } from "./etcd-volumes";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
+import { CONTROL_PLANE_TAGS } from "./tags";
 import { renderMasterUserData, toUserData } from "./user-data";
 
 /**
@@ -95,8 +96,7 @@ export class ControlPlane extends Construct {
         tags: {
           ...props.tags,
           Name: awsName,
-          "k8s.io/role/master": "1",
-          "k8s.io/role/control-plane": "1",
+          ...CONTROL_PLANE_TAGS,
           "kops.k8s.io/instancegroup": master.name,
         },
       });

@@ -7,6 +7,7 @@ import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { Construct } from "constructs";
 import { MasterSlot } from "../spec/types";
 import { clusterSlug } from "./names";
+import { CONTROL_PLANE_TAGS } from "./tags";
 
 /** One of the two etcd clusters, with where its volume goes on a master. */
 export interface EtcdCluster {
@@ -72,8 +73,7 @@ export class EtcdVolumes extends Construct {
             tags: {
               Name: `${master.member}.etcd-${etcd.name}.${props.clusterName}`,
               [etcd.tagKey]: `${master.member}/${members}`,
-              "k8s.io/role/master": "1",
-              "k8s.io/role/control-plane": "1",
+              ...CONTROL_PLANE_TAGS,
             },
             // etcd data is never destroyed by a routine change: Terraform refuses the plan instead.
             lifecycle: { preventDestroy: true },

@@ -9,6 +9,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { IAM_NAME_MAX, clusterSlug, limitedName } from "./names";
+import { CLUSTER_TAG, MASTER_ROLE_TAG } from "./tags";
 
 /** A role and the instance profile that wraps it (one role per profile). */
 export interface InstanceRole {
@@ -106,8 +107,8 @@ function mastersPolicy(cluster: string): Statement[] {
       Resource: "*",
       Condition: {
         StringEquals: {
-          "aws:ResourceTag/KubernetesCluster": cluster,
-          "aws:ResourceTag/k8s.io/role/master": "1",
+          [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster,
+          [`aws:ResourceTag/${MASTER_ROLE_TAG}`]: "1",
         },
       },
     },
@@ -118,8 +119,8 @@ function mastersPolicy(cluster: string): Statement[] {
       Resource: "*",
       Condition: {
         StringEquals: {
-          "autoscaling:ResourceTag/KubernetesCluster": cluster,
-          "autoscaling:ResourceTag/k8s.io/role/master": "1",
+          [`autoscaling:ResourceTag/${CLUSTER_TAG}`]: cluster,
+          [`autoscaling:ResourceTag/${MASTER_ROLE_TAG}`]: "1",
         },
       },
     },

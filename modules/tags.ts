@@ -5,6 +5,21 @@
 import { IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
 
+/**
+ * The tag that names a resource's cluster. The masters' IAM permissions are conditioned on it (and on
+ * {@link MASTER_ROLE_TAG}), so the tags and the policy must use these very keys.
+ */
+export const CLUSTER_TAG = "KubernetesCluster";
+
+/** The tag kops puts on masters and their etcd volumes. */
+export const MASTER_ROLE_TAG = "k8s.io/role/master";
+
+/** The tags of the control plane: its instances, groups and etcd volumes (kops's, old and new). */
+export const CONTROL_PLANE_TAGS: Readonly<Record<string, string>> = {
+  [MASTER_ROLE_TAG]: "1",
+  "k8s.io/role/control-plane": "1",
+};
+
 /** The tags every resource, instance and volume of a cluster carries. Cloud labels come first so that
  * the cluster tags always win (validation already refuses labels with these keys). */
 export function clusterTags(
@@ -13,7 +28,7 @@ export function clusterTags(
 ): Record<string, string> {
   return {
     ...cloudLabels,
-    KubernetesCluster: clusterName,
+    [CLUSTER_TAG]: clusterName,
     [`kubernetes.io/cluster/${clusterName}`]: "owned",
   };
 }

@@ -459,10 +459,14 @@ class CrossFieldRules {
   private checkRootVolumes(): void {
     const s = this.input;
     for (const field of ["masterVolumeSize", "nodeVolumeSize"] as const) {
-      const size = s[field];
-      if (size !== undefined && size < MIN_ROOT_VOLUME_GIB) {
-        this.problem(field, `${size} GiB is too small for a root volume; use at least ${MIN_ROOT_VOLUME_GIB} GiB.`);
-      }
+      this.checkRootVolume(field, s[field]);
+    }
+  }
+
+  /** A root volume must hold the image: Ubuntu's and Debian's need 8 GiB. */
+  private checkRootVolume(field: string, size: number | undefined): void {
+    if (size !== undefined && size < MIN_ROOT_VOLUME_GIB) {
+      this.problem(field, `${size} GiB is too small for a root volume; use at least ${MIN_ROOT_VOLUME_GIB} GiB.`);
     }
   }
 
@@ -485,9 +489,7 @@ class CrossFieldRules {
       if (group.minSize > group.maxSize) {
         this.problem(`${field}.minSize`, `${group.minSize} is larger than maxSize ${group.maxSize}.`);
       }
-      if (group.volumeSize !== undefined && group.volumeSize < MIN_ROOT_VOLUME_GIB) {
-        this.problem(`${field}.volumeSize`, `${group.volumeSize} GiB is too small for a root volume; use at least ${MIN_ROOT_VOLUME_GIB} GiB.`);
-      }
+      this.checkRootVolume(`${field}.volumeSize`, group.volumeSize);
     });
   }
 

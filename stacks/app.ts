@@ -10,8 +10,11 @@ import { Worker } from "worker_threads";
 import { App } from "cdktf";
 import stableStringify from "json-stable-stringify";
 import { haSummaryLine, renderHaReport } from "../spec/ha";
+import { loadSpecs } from "../spec/load";
+import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
 import { ClusterStack } from "./cluster-stack";
+import { removedMasterProblems } from "./continuity";
 import { tidyCdktfHcl } from "./hcl";
 
 /** The files synthesis writes into a stack directory, by output format. */
@@ -27,6 +30,20 @@ export interface SynthesisResult {
   readonly stacks: readonly string[];
   /** One line per cluster (HA summary), then its warnings. */
   readonly summary: readonly string[];
+}
+
+/**
+ * The specs of `configDir`, ready to synthesize into `outdir`: each validated, and refused together
+ * when the new specs drop a master that the previous synthesis in `outdir` had (see continuity.ts),
+ * unless `allowEtcdMemberRemoval`. Throws {@link UserError} before anything is written.
+ */
+export function loadForSynthesis(configDir: string, outdir: string, allowEtcdMemberRemoval: boolean): ValidatedSpec[] {
+  const specs = loadSpecs(configDir);
+  const problems = allowEtcdMemberRemoval ? [] : removedMasterProblems(specs, outdir);
+  if (problems.length > 0) {
+    throw new UserError(problems);
+  }
+  return specs;
 }
 
 /** The part of cdktf's manifest that synthesizing some stacks produced. */
@@ -73,7 +90,7 @@ export async function synthesizeClusters(
     fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec.name, ha, lines));
     if (hcl) {
       const file = path.join(stackDir, STACK_FILES.hcl[0]);
-      fs.writeFileSync(file, tidyCdktfHcl(fs.readFileSync(file, "utf8")));
+      fs.writeFileSync(file, await formatHcl(tidyCdktfHcl(fs.readFileSync(file, "utf8"))));
     }
     for (const stale of hcl ? STACK_FILES.json : STACK_FILES.hcl) {
       fs.rmSync(path.join(stackDir, stale), { force: true });
@@ -148,4 +165,13 @@ function withoutTokenStackTraces(synthesize: () => void): void {
   } finally {
     Error.prepareStackTrace = previous;
   }
+}
+
+/**
+ * Lays HCL out as `terraform fmt` does, with hclwrite (the formatter the cdktf CLI uses, compiled to
+ * WebAssembly). Loaded only here: starting it costs a quarter second.
+ */
+async function formatHcl(text: string): Promise<string> {
+  const { format } = await import("@cdktf/hcl-tools");
+  return format(text);
 }

@@ -144,7 +144,8 @@ export class ClusterStack extends TerraformStack {
     output("masters_role_arn", iam.masters.role.arn, "The masters' IAM role.");
     output("masters_role_name", iam.masters.role.name, "The masters' IAM role.");
     output("node_autoscaling_group_ids", nodes.groups.map((g) => g.autoscalingGroup.id), "One group per node group.");
-    output("node_security_group_ids", [securityGroups.nodes.id, ...spec.nodeGroups[0].securityGroups], "Groups of the nodes.");
+    const extraNodeGroups = [...new Set(spec.nodeGroups.flatMap((g) => g.securityGroups))];
+    output("node_security_group_ids", [securityGroups.nodes.id, ...extraNodeGroups], "Groups of the nodes, every node group's included.");
     output("node_subnet_ids", spec.zones.map((z) => instanceSubnetByZone[z]), "Subnets the nodes run in.");
     output("nodes_role_arn", iam.nodes.role.arn, "The nodes' IAM role.");
     output("nodes_role_name", iam.nodes.role.name, "The nodes' IAM role.");
