@@ -169,9 +169,11 @@ function withoutTokenStackTraces(synthesize: () => void): void {
 
 /**
  * Lays HCL out as `terraform fmt` does, with hclwrite (the formatter the cdktf CLI uses, compiled to
- * WebAssembly). Loaded only here: starting it costs a quarter second.
+ * WebAssembly). Required only here: starting it costs a quarter second. A plain require, not
+ * import(): the bundled command runs in a V8 script (for its code cache), where import() is not
+ * available.
  */
 async function formatHcl(text: string): Promise<string> {
-  const { format } = await import("@cdktf/hcl-tools");
+  const { format } = require("@cdktf/hcl-tools") as typeof import("@cdktf/hcl-tools");
   return format(text);
 }
