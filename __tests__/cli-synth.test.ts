@@ -6,7 +6,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { kopsform } from "./helpers/cli";
+import { kopsform, kopsformProcess } from "./helpers/cli";
+import { PARALLEL_FLEET_SIZE } from "../stacks/app";
 import { SEED_1, SEED_3, snapshot, tempDir } from "./helpers/cluster";
 
 const NAME = "hacluster.example.com";
@@ -146,6 +147,34 @@ describe("kopsform synth", () => {
     expect(fs.readdirSync(stack).sort()).toEqual(["cdk.tf", "ha-report.md", "metadata.json"]);
     await synth(dir);
     expect(fs.readdirSync(stack).sort()).toEqual(["cdk.tf.json", "ha-report.md"]);
+  });
+
+  it("writes HCL through the built command too (the bundle, as users run it)", () => {
+    const dir = project([SEED_1]);
+    const r = kopsformProcess(
+      ["synth", "--hcl", "--config-dir", path.join(dir, "clusters"), "--output", path.join(dir, "cdktf.out")],
+      dir,
+    );
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    expect(r.code).toBe(0);
+    const hcl = fs.readFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "cdk.tf"), "utf8");
+    expect(hcl).toMatch(/^resource "aws_vpc" "hacluster-example-com" \{$/m);
+    expect(hcl).toMatch(/^  vpc_id += aws_vpc\.hacluster-example-com\.id$/m);
+  });
+
+  it("synthesizes a fleet on several threads to the same files as one cluster at a time", async () => {
+    const fleet = Array.from({ length: PARALLEL_FLEET_SIZE }, (_, i) => ({ ...SEED_1, name: `c${i}.example.com` }));
+    const dir = project(fleet);
+    const r = kopsformProcess(["synth", "--config-dir", path.join(dir, "clusters"), "--output", path.join(dir, "cdktf.out")], dir);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.stacks).sort()).toEqual(fleet.map((f) => f.name).sort());
+    for (const one of [fleet[0], fleet[PARALLEL_FLEET_SIZE - 1]]) {
+      const alone = project([one]);
+      expect((await synth(alone)).code).toBe(0);
+      const file = path.join("stacks", one.name, "cdk.tf.json");
+      expect(fs.readFileSync(path.join(dir, "cdktf.out", file), "utf8")).toBe(fs.readFileSync(path.join(alone, "cdktf.out", file), "utf8"));
+    }
   });
 
   it("leaves a stack whose spec is gone, and says so", async () => {

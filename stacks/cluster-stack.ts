@@ -165,6 +165,16 @@ export class ClusterStack extends TerraformStack {
     this.node.addValidation({ validate: () => duplicateAddresses(this) });
   }
 
+  /**
+   * cdktf resolves every element of a stack once more before synthesis, only to find references to
+   * other stacks (cross-stack references, which it then wires through outputs and remote state). A
+   * cluster stack never refers to another stack (each is even synthesized in its own app), so that
+   * pass, a third of a cluster's synthesis time, is skipped; the backend is still ensured.
+   */
+  prepareStack(): void {
+    this.ensureBackendExists();
+  }
+
   /** The construct id is the Terraform name: readable, and independent of where the construct sits. */
   protected allocateLogicalId(element: TerraformElement | Node): string {
     const id = TerraformElement.isTerraformElement(element) ? element.node.id : element.id;
