@@ -116,6 +116,15 @@ describe("etcd volumes", () => {
   });
 
   it.each([
+    ["io1", 20, 100, 100],
+    ["io2", 20, 8000, 8000],
+    ["gp3", 100, 6000, 6000],
+  ])("gives %s volumes of %i GiB the IOPS the spec names (%i)", (type, size, iops, expected) => {
+    const volumes = resources(synthJson({ ...SEED_1, etcdStorageType: type, etcdVolumeSize: size, etcdVolumeIops: iops }), "aws_ebs_volume");
+    expect(Object.values(volumes).map((v) => v.iops)).toEqual(Array(6).fill(expected));
+  });
+
+  it.each([
     ["io1", 20, 1000],
     ["io1", 100, 3000],
     ["io2", 4, 2000],

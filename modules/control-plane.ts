@@ -45,6 +45,8 @@ export interface ControlPlaneProps {
   readonly etcd: {
     readonly storageType: "gp3" | "gp2" | "io1" | "io2";
     readonly volumeSize: number;
+    /** @default kopsform's IOPS for the type (see EtcdVolumesProps.iops) */
+    readonly iops?: number;
     readonly kmsKeyId?: string;
   };
 }
@@ -60,6 +62,7 @@ export class ControlPlane extends Construct {
       masters: props.masters,
       storageType: props.etcd.storageType,
       sizeGib: props.etcd.volumeSize,
+      iops: props.etcd.iops,
       kmsKeyId: props.etcd.kmsKeyId,
     });
     this.groups = props.masters.map((master) => {

@@ -36,6 +36,11 @@ export interface EtcdVolumesProps {
   readonly storageType: "gp3" | "gp2" | "io1" | "io2";
   /** @default 20 (GiB) */
   readonly sizeGib: number;
+  /**
+   * Provisioned IOPS (gp3, io1, io2), for example kops's when a cluster is imported.
+   * @default io1/io2: 3000, or what their size allows; gp3: its baseline (3000, not written)
+   */
+  readonly iops?: number;
   /** A customer-managed KMS key. @default the AWS-managed EBS key (volumes are always encrypted) */
   readonly kmsKeyId?: string;
 }
@@ -67,7 +72,7 @@ export class EtcdVolumes extends Construct {
             availabilityZone: master.zone,
             size: props.sizeGib,
             type: props.storageType,
-            iops: provisionedIops(props.storageType, props.sizeGib),
+            iops: props.iops ?? provisionedIops(props.storageType, props.sizeGib),
             encrypted: true,
             kmsKeyId: props.kmsKeyId,
             tags: {

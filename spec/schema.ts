@@ -193,6 +193,8 @@ export const clusterSpecSchema = z.strictObject({
     .optional(),
   etcdStorageType: z.enum(ETCD_STORAGE_TYPES).optional(),
   etcdVolumeSize: positiveInt.optional(),
+  /** Provisioned IOPS of every etcd volume (gp3, io1, io2); ranges are checked in validate.ts. */
+  etcdVolumeIops: positiveInt.optional(),
   encryptEtcdStorage: z.boolean().optional(),
   etcdKmsKeyId: z.string().min(1).optional(),
   flowLogs: z.boolean().optional(),

@@ -96,6 +96,8 @@ export interface ClusterSpec {
   readonly etcd: {
     readonly storageType: "gp3" | "gp2" | "io1" | "io2";
     readonly volumeSize: number;
+    /** Provisioned IOPS; undefined for kopsform's default (see modules/etcd-volumes.ts). */
+    readonly iops?: number;
     readonly kmsKeyId?: string;
   };
   readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number; readonly kmsKeyArn?: string };

@@ -196,7 +196,7 @@ class CrossFieldRules {
     if (ok("sshAccess", "allowSshFromAnywhere", "bastion", "topology", "sshPublicKey")) {
       this.checkSsh();
     }
-    if (ok("encryptEtcdStorage", "etcdKmsKeyId", "etcdStorageType", "etcdVolumeSize")) {
+    if (ok("encryptEtcdStorage", "etcdKmsKeyId", "etcdStorageType", "etcdVolumeSize", "etcdVolumeIops")) {
       this.checkEtcd();
     }
     if (ok("masterVolumeSize", "nodeVolumeSize")) {
@@ -454,6 +454,12 @@ class CrossFieldRules {
     if ((type === "io1" || type === "io2") && size < 4) {
       this.problem("etcdVolumeSize", `${size} GiB is below the 4 GiB minimum of ${type} volumes.`);
     }
+    if (s.etcdVolumeIops !== undefined) {
+      const message = checkVolumeIops(type, size, s.etcdVolumeIops);
+      if (message) {
+        this.problem("etcdVolumeIops", message);
+      }
+    }
   }
 
   private checkRootVolumes(): void {
@@ -563,6 +569,7 @@ class CrossFieldRules {
       etcd: {
         storageType: s.etcdStorageType ?? D.DEFAULT_ETCD_STORAGE_TYPE,
         volumeSize: s.etcdVolumeSize ?? D.DEFAULT_ETCD_VOLUME_SIZE_GIB,
+        iops: s.etcdVolumeIops,
         kmsKeyId: s.etcdKmsKeyId,
       },
       flowLogs: {
@@ -575,6 +582,35 @@ class CrossFieldRules {
       backend: backendSpec(s.backend, s.name, this.region as string),
     };
   }
+}
+
+/**
+ * The IOPS AWS lets a volume of each type provision: a range, and a ceiling per GiB of size (io2's is
+ * kept at 500, as modules/etcd-volumes.ts computes its defaults).
+ */
+const VOLUME_IOPS: Readonly<Record<string, { min: number; max: number; perGib: number }>> = {
+  gp3: { min: 3000, max: 16000, perGib: 500 },
+  io1: { min: 100, max: 64000, perGib: 50 },
+  io2: { min: 100, max: 256000, perGib: 500 },
+};
+
+/** Why `iops` does not suit a volume of `type` and `size`, or undefined. */
+function checkVolumeIops(type: string, size: number, iops: number): string | undefined {
+  const limits = VOLUME_IOPS[type];
+  if (!limits) {
+    return `${iops} cannot be provisioned on ${type} volumes, which take their IOPS from their size; use gp3, io1 or io2, or remove etcdVolumeIops.`;
+  }
+  if (iops < limits.min || iops > limits.max) {
+    return `${iops} is outside what ${type} volumes take (${limits.min} to ${limits.max} IOPS).`;
+  }
+  // gp3's 3000 baseline needs no size; above it, AWS allows 500 IOPS per GiB.
+  if (iops > Math.max(type === "gp3" ? limits.min : 0, limits.perGib * size)) {
+    return (
+      `${iops} is more than a ${size} GiB ${type} volume may have (${limits.perGib} IOPS per GiB, so at most ` +
+      `${Math.max(type === "gp3" ? limits.min : 0, limits.perGib * size)}); raise etcdVolumeSize or lower etcdVolumeIops.`
+    );
+  }
+  return undefined;
 }
 
 function imageRef(image: string | undefined): ImageRef {
