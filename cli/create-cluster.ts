@@ -7,14 +7,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Command, Option } from "commander";
-import YAML from "yaml";
 import { DEFAULT_CONFIG_DIR } from "../spec/defaults";
 import { parseCloudLabels, splitList } from "../spec/flags";
 import { haSummaryLine } from "../spec/ha";
 import { InvalidInputError, Problem, fieldLabel } from "../spec/problems";
-import { ClusterSpec } from "../spec/types";
 import { ValidatedSpec, validateClusterSpec } from "../spec/validate";
 import { Io, UsageError } from "./io";
+import { existingFiles, specPath, specYaml, writeAtomically } from "./spec-file";
+
+const CREATED_BY = "written by `kopsform create cluster`";
 
 /** Options as commander collects them: lists accumulate over repeated flags. */
 interface CreateClusterOptions {
@@ -166,14 +167,12 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   if (problems.length > 0) {
     throw new InvalidInputError(problems, flags);
   }
-  const file = path.join(o.configDir, `${name}.yaml`);
-  if (fs.existsSync(file) && !o.yes) {
-    throw new InvalidInputError(
-      [{ field: "NAME", message: `${file} already exists; pass --yes to overwrite it, or choose another name.` }],
-      flags,
-    );
+  const file = specPath(o.configDir, name);
+  const existing = existingFiles([file], o.yes);
+  if (existing) {
+    throw new InvalidInputError([{ field: "NAME", message: `${existing}, or choose another name.` }], flags);
   }
-  writeAtomically(file, specYaml(validated.spec, raw));
+  writeAtomically(file, specYaml(validated.spec, raw, CREATED_BY));
   io.out(`Wrote ${file}`);
   io.out(haSummaryLine(name, validated.ha));
   validated.warnings.forEach((w) => io.err(`warning: ${fieldLabel(w.field, flags)}: ${w.message}`));
@@ -326,44 +325,4 @@ function readPublicKey(value: string): string | { error: string } {
   } catch {
     return { error: `cannot read ${JSON.stringify(value)}; give the path of an OpenSSH public key file (.pub).` };
   }
-}
-
-/**
- * The spec file: every flag that was given, and the defaults that a later kopsform release must not
- * change under a running cluster (Kubernetes version, master layout, sizes, network), pinned as kops
- * pins them in its cluster spec.
- */
-function specYaml(spec: ClusterSpec, raw: Record<string, unknown>): string {
-  const nodes = spec.nodeGroups[0];
-  const pinned: Record<string, unknown> = {
-    name: spec.name,
-    zones: spec.zones,
-    kubernetesVersion: spec.kubernetesVersion,
-    masterZones: spec.masterZones,
-    masterCount: spec.masterCount,
-    masterSize: spec.masterSize,
-    masterVolumeSize: spec.masterVolumeSize,
-    nodeCount: nodes.minSize,
-    nodeSize: nodes.size,
-    nodeVolumeSize: nodes.volumeSize,
-    topology: spec.topology,
-    networking: spec.networking,
-    networkCidr: spec.networkCidr,
-    etcdStorageType: spec.etcd.storageType,
-    etcdVolumeSize: spec.etcd.volumeSize,
-  };
-  return (
-    "# Cluster spec for kopsform (written by `kopsform create cluster`; edit and review it in git).\n" +
-    "# Fields and defaults: see README.md. Synthesize with `npx kopsform synth`.\n" +
-    // Pinned fields first, with their resolved values (aliases canonical); then the other given flags.
-    YAML.stringify({ ...pinned, ...raw, ...pinned }, { lineWidth: 0 })
-  );
-}
-
-/** Writes through a temporary file and a rename, so a failed write never leaves half a spec. */
-function writeAtomically(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }
