@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
 import { UserError } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
+import { addImportKopsCommand } from "./import-kops";
 import { Io, UsageError, processIo } from "./io";
 
 /** Exit codes of the contract in DESIGN.md. */
@@ -24,6 +25,9 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
 
   const create = program.command("create").description("Create a resource (kops style).");
   addCreateClusterCommand(create, io);
+
+  const imports = program.command("import").description("Write a cluster spec from another tool's description of a cluster.");
+  addImportKopsCommand(imports, io, setExitCode);
 
   program
     .command("synth")
