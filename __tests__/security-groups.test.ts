@@ -347,6 +347,21 @@ describe("API access with adminAccess 0.0.0.0/0 and ::/0", () => {
   });
 });
 
+describe("descriptions", () => {
+  /** What AWS (and the provider's validation) accepts in a security group rule's description. */
+  const AWS_DESCRIPTION = /^[0-9A-Za-z_ .:/()#,@[\]+=&;{}!$*-]*$/;
+
+  it("describes every group and rule in characters AWS accepts, with an internet-facing API, a bastion and SSH", () => {
+    const json = synthJson({ ...SEED_1, adminAccess: [ADMIN], sshAccess: [SSH], bastion: true, sshPublicKey: SSH_KEY });
+    const descriptions = [
+      ...Object.values(resources(json, "aws_security_group")).map((g) => String(g.description)),
+      ...Object.values(resources(json, "aws_security_group_rule")).map((r) => String(r.description)),
+    ];
+    expect(descriptions.filter((d) => !AWS_DESCRIPTION.test(d))).toEqual([]);
+    expect(descriptions.some((d) => d.startsWith("NAT gateway of the cluster in us-west-2a"))).toBe(true);
+  });
+});
+
 describe("SSH", () => {
   it("is closed by default: no rule opens port 22 to an address block", () => {
     const { fw } = firewallOf(SEED_1);

@@ -129,7 +129,7 @@ export class SecurityGroups extends Construct {
     }
     for (const { zone, address } of props.clusterEgressAddresses ?? []) {
       const nat = { cidr: `${address}/32`, name: `nat-${zone}` };
-      this.ingress(nat, apiElb, "tcp", 443, 443, `the cluster's NAT gateway in ${zone} to the API load balancer: tcp 443`);
+      this.ingress(nat, apiElb, "tcp", 443, 443, `NAT gateway of the cluster in ${zone} to the API load balancer: tcp 443`);
     }
     this.ingress(masters, apiElb, "tcp", 443, 443, "masters to the API load balancer: tcp 443");
     this.ingress(nodes, apiElb, "tcp", 443, 443, "nodes to the API load balancer: tcp 443");
