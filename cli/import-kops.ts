@@ -11,9 +11,8 @@ import * as path from "path";
 import { Command } from "commander";
 import { DEFAULT_CONFIG_DIR } from "../spec/defaults";
 import { haSummaryLine } from "../spec/ha";
-import { convertManifest } from "../spec/kops/convert";
-import { ManifestInput, ManifestProblem, readManifests } from "../spec/kops/manifest";
-import { ImportReport, renderMarkdown, renderText } from "../spec/kops/report";
+import type { ManifestInput, ManifestProblem } from "../spec/kops/manifest";
+import type { ImportReport } from "../spec/kops/report";
 import { InvalidInputError, Problem, UserError } from "../spec/problems";
 import { ValidatedSpec, validateClusterSpec } from "../spec/validate";
 import { Io, UsageError } from "./io";
@@ -44,16 +43,27 @@ export function addImportKopsCommand(parent: Command, io: Io, setExitCode: (code
         "\nExit codes: 0 every setting carried over; 3 spec written, some settings not carried over (see the report);\n" +
         "1 invalid input (nothing written); 2 usage.",
     )
-    .action((files: string[], options: ImportKopsOptions) => {
-      setExitCode(importKops(files, options, io));
+    .action(async (files: string[], options: ImportKopsOptions) => {
+      setExitCode(await importKops(files, options, io));
     });
 }
 
 /** Runs the import; returns the exit code (0 or 3), or throws a user error (1) or usage error (2). */
-export function importKops(files: readonly string[], o: ImportKopsOptions, io: Io, readStdin: () => string = () => fs.readFileSync(0, "utf8")): number {
+export async function importKops(
+  files: readonly string[],
+  o: ImportKopsOptions,
+  io: Io,
+  readStdin: () => string = () => fs.readFileSync(0, "utf8"),
+): Promise<number> {
   if (files.filter((f) => f === "-").length > 1) {
     throw new UsageError("- (stdin) is given twice; read it once.");
   }
+  // Loaded on use: kops's field tree and the rules are only needed to import.
+  const [{ readManifests }, { convertManifest }, { renderMarkdown, renderText }] = await Promise.all([
+    import("../spec/kops/manifest"),
+    import("../spec/kops/convert"),
+    import("../spec/kops/report"),
+  ]);
   const inputs = readInputs(files, readStdin);
   const { documents, problems } = readManifests(inputs);
   if (problems.length > 0) {
