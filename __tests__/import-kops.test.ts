@@ -619,6 +619,7 @@ describe("the report keeps every value of the manifest data", () => {
     const docs = docsOf(fixture("seed-1.yaml"));
     const nodes = docs.find((d) => (d.metadata as { name: string }).name === "nodes-us-west-2a") as Record<string, unknown>;
     setAt(nodes, "spec.cloudLabels", { "team|x](https://evil.example)<img src=x>": "@here", "`tick`": "v" });
+    setAt(nodes, "metadata.labels", { "kops.k8s.io/cluster": NAME, "owner|`x`": "y" });
     const { imported: result } = convert(manifest(docs));
     const md = renderMarkdown((result as ImportedCluster).report, { name: NAME, specFile: "clusters/x.yaml", inputs: ["kops.yaml"], exitCode: 3, warnings: [] });
     const row = md.split("\n").find((l) => l.includes("spec.cloudLabels")) as string;
@@ -626,6 +627,9 @@ describe("the report keeps every value of the manifest data", () => {
     expect(row).toContain("\\`tick\\`");
     expect(row.split(/(?<!\\)\|/)).toHaveLength(6);
     expect(row).not.toMatch(/\]\(https/);
+    const labels = md.split("\n").find((l) => l.includes("metadata.labels.owner")) as string;
+    expect(labels).toContain("`metadata.labels.owner\\|x`");
+    expect(labels.split(/(?<!\\)\|/)).toHaveLength(5);
   });
 
   it("puts plain values in code spans and escapes the rest", () => {

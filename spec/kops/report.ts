@@ -182,7 +182,11 @@ export interface ReportContext {
   readonly warnings: readonly string[];
 }
 
-const code = (path: string) => `\`${path.replace(/`/g, "")}\``;
+/**
+ * A path of the manifest in a table cell: a code span (a label key may end one, so backticks are
+ * dropped, and a pipe is escaped, which tables read even inside code spans).
+ */
+const code = (path: string) => `\`${path.replace(/`/g, "").replace(/\|/g, "\\|").replace(/[\r\n]/g, " ")}\``;
 
 /** The report as Markdown, for `NAME.import.md`. */
 export function renderMarkdown(report: ImportReport, ctx: ReportContext): string {
