@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Command, Option } from "commander";
+import YAML from "yaml";
 import { DEFAULT_CONFIG_DIR } from "../spec/defaults";
 import { parseCloudLabels, splitList } from "../spec/flags";
 import { haSummaryLine } from "../spec/ha";
@@ -153,6 +154,13 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   const name = clusterName(positional, o);
   const flags = { kind: "flags" } as const;
   const { raw, problems } = specFromFlags(name, o);
+  const file = specPath(o.configDir, name);
+  // Overwriting the spec of a deployed cluster keeps its record of what runs, so that the new flags
+  // are checked against it like any other upgrade (spec/upgrade.ts).
+  const deployed = recordedKubernetesVersion(file);
+  if (deployed !== undefined) {
+    raw.deployedKubernetesVersion = deployed;
+  }
   let validated: ValidatedSpec;
   try {
     validated = validateClusterSpec(raw, flags);
@@ -167,7 +175,6 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   if (problems.length > 0) {
     throw new InvalidInputError(problems, flags);
   }
-  const file = specPath(o.configDir, name);
   const existing = existingFiles([file], o.yes);
   if (existing) {
     throw new InvalidInputError([{ field: "NAME", message: `${existing}, or choose another name.` }], flags);
@@ -177,6 +184,19 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   io.out(haSummaryLine(name, validated.ha));
   validated.warnings.forEach((w) => io.err(`warning: ${fieldLabel(w.field, flags)}: ${w.message}`));
   io.out(`Next: npx kopsform synth --config-dir ${o.configDir}`);
+}
+
+/** The `deployedKubernetesVersion` of an existing spec file, if it has one that reads as a string. */
+function recordedKubernetesVersion(file: string): string | undefined {
+  try {
+    if (!fs.statSync(file).isFile()) {
+      return undefined;
+    }
+    const existing = YAML.parse(fs.readFileSync(file, "utf8")) as { deployedKubernetesVersion?: unknown } | null;
+    return typeof existing?.deployedKubernetesVersion === "string" ? existing.deployedKubernetesVersion : undefined;
+  } catch {
+    return undefined; // no spec there, or not one kopsform can read: nothing recorded
+  }
 }
 
 function clusterName(positional: string | undefined, o: CreateClusterOptions): string {

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
 import { UserError } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
+import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
 import { Io, UsageError, processIo } from "./io";
 
@@ -80,6 +81,8 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
       const { summarizeFiles } = await import("./summarize");
       setExitCode(summarizeFiles(files, io));
     });
+
+  addDay2Commands(program, io, setExitCode);
 
   return program;
 }

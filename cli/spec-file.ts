@@ -33,6 +33,9 @@ export function specYaml(spec: ClusterSpec, raw: Readonly<Record<string, unknown
     name: spec.name,
     zones: spec.zones,
     kubernetesVersion: spec.kubernetesVersion,
+    // The record upgrades are checked against (spec/upgrade.ts): the version the cluster runs, or the
+    // one its first apply deploys.
+    deployedKubernetesVersion: spec.deployedKubernetesVersion ?? spec.kubernetesVersion,
     masterZones: spec.masterZones,
     masterCount: spec.masterCount,
     masterSize: spec.masterSize,

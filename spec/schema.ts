@@ -150,6 +150,8 @@ const backend = z.discriminatedUnion("type", [
 export const clusterSpecSchema = z.strictObject({
   name: checked(checkClusterName),
   kubernetesVersion: checked(checkKubernetesVersion).optional(),
+  /** The version the cluster runs: the committed record upgrades are checked against (spec/upgrade.ts). */
+  deployedKubernetesVersion: checked(checkKubernetesVersion).optional(),
   zones: z.array(zone).min(1, { message: "needs at least one zone." }),
   masterZones: z.array(zone).min(1).optional(),
   masterCount: positiveInt.optional(),

@@ -64,6 +64,11 @@ export interface ClusterSpec {
   /** Derived from the zones. */
   readonly region: string;
   readonly kubernetesVersion: string;
+  /**
+   * The version the cluster runs, as recorded in the committed spec; upgrades are checked against it.
+   * @default none (no record: no check; `create cluster` writes it)
+   */
+  readonly deployedKubernetesVersion?: string;
   readonly zones: readonly string[];
   readonly masterZones: readonly string[];
   readonly masterCount: number;

@@ -21,6 +21,7 @@ import {
   clusterSpecSchema,
 } from "./schema";
 import { BackendSpec, ClusterSpec, ImageRef, NodeGroupSpec } from "./types";
+import { upgradeProblem } from "./upgrade";
 
 /** A valid spec with what synthesis reports about it. */
 export interface ValidatedSpec {
@@ -213,6 +214,22 @@ class CrossFieldRules {
     }
     if (ok("adminAccess", "apiLoadBalancerType")) {
       this.checkApiAccess();
+    }
+    if (ok("name", "kubernetesVersion", "deployedKubernetesVersion")) {
+      this.checkUpgrade();
+    }
+  }
+
+  /** A version change against the committed record of what runs (spec/upgrade.ts). */
+  private checkUpgrade(): void {
+    const s = this.input;
+    if (s.deployedKubernetesVersion === undefined) {
+      return;
+    }
+    const wanted = s.kubernetesVersion ?? D.DEFAULT_KUBERNETES_VERSION;
+    const problem = upgradeProblem(s.name, wanted.replace(/^v/, ""), s.deployedKubernetesVersion.replace(/^v/, ""));
+    if (problem) {
+      this.problem("kubernetesVersion", problem);
     }
   }
 
@@ -543,6 +560,7 @@ class CrossFieldRules {
       name: s.name,
       region: this.region as string,
       kubernetesVersion: (s.kubernetesVersion ?? D.DEFAULT_KUBERNETES_VERSION).replace(/^v/, ""),
+      deployedKubernetesVersion: s.deployedKubernetesVersion?.replace(/^v/, ""),
       zones: s.zones,
       masterZones: this.masterZones,
       masterCount: this.masterCount,
