@@ -123,7 +123,7 @@ export class FakeCluster {
   constructor(
     readonly name: string,
     readonly ca: OpensslCa,
-    readonly timings: FakeTimings = FAST,
+    public timings: FakeTimings = FAST,
   ) {}
 
   // ---- building the cluster ----
