@@ -57,7 +57,7 @@ export function ownRuntimeParameters(names: readonly string[], name: string): st
 export interface LiftedSafeguards {
   /** Addresses whose `prevent_destroy` was turned off. */
   readonly preventDestroy: readonly string[];
-  /** Load balancers whose deletion protection was turned off. */
+  /** Load balancers whose deletion protection is off in the copy. */
   readonly deletionProtection: readonly string[];
   /** Buckets given `force_destroy` (with --delete-backups). */
   readonly forceDestroy: readonly string[];
@@ -82,7 +82,7 @@ export function liftSafeguards(file: string, deleteBackups: boolean): LiftedSafe
         lifecycle.prevent_destroy = false;
         preventDestroy.push(`${type}.${name}`);
       }
-      if (type === "aws_lb" && body.enable_deletion_protection !== false) {
+      if (type === "aws_lb") {
         body.enable_deletion_protection = false;
         deletionProtection.push(`${type}.${name}`);
       }
