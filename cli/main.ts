@@ -9,6 +9,7 @@ import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster
 import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
 import { Io, UsageError, processIo } from "./io";
+import { kopsPointer } from "./kops-pointers";
 
 /** Exit codes of the contract in DESIGN.md. */
 export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
@@ -89,6 +90,12 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
 
 /** Runs `kopsform` with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  // kops's words that kopsform answers differently: a pointer, never a wrong "did you mean".
+  const pointer = kopsPointer(argv);
+  if (pointer) {
+    io.err(pointer);
+    return EXIT.usage;
+  }
   let exitCode: number = EXIT.ok;
   const program = buildProgram(io, (code) => (exitCode = code));
   try {
