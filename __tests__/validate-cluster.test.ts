@@ -104,9 +104,9 @@ it("--output json: the whole report for scripts", async () => {
 it("--wait: checks again until healthy, within the bound", async () => {
   const g = cluster.group("nodes");
   g.max = 4;
-  cluster.timings = { ...cluster.timings, bootMs: 800 };
+  cluster.timings = { ...cluster.timings, bootMs: 2500 };
   cluster.setDesired({ AutoScalingGroupName: g.asgName, DesiredCapacity: 4 }); // a new node boots
-  const r = await validate("--wait", "10s");
+  const r = await validate("--wait", "30s");
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(/hacluster.example.com: degraded \(nodes: 3 of 4 instances in service\); checking again/);
 
