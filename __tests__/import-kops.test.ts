@@ -185,6 +185,8 @@ describe("the seed's examples as kops stores them", () => {
       name: NAME,
       zones: ["us-west-2a", "us-west-2b", "us-west-2c"],
       kubernetesVersion: "1.33.5",
+      // The running kops cluster's version is the record upgrades are checked against (spec/upgrade.ts).
+      deployedKubernetesVersion: "1.33.5",
       masterZones: ["us-west-2a", "us-west-2b", "us-west-2c"],
       masterCount: 3,
       masterSize: "t2.medium",
@@ -271,6 +273,7 @@ describe("a cluster that sets every field kopsform imports", () => {
       name: "prod.example.org",
       zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
       kubernetesVersion: "1.32.4",
+      deployedKubernetesVersion: "1.32.4",
       masterZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
       masterCount: 3,
       masterSize: "m5.large",
