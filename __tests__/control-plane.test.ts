@@ -2,6 +2,7 @@
  * The control plane: one launch template and auto-scaling group per master, pinned to its zone, with
  * its etcd volumes; images; and growth that never touches what exists.
  */
+import { decodeUserData } from "./helpers/user-data";
 import { SEED_1, SEED_2, SEED_3, TerraformJson, resources, synthJson } from "./helpers/cluster";
 
 const SLUG = "hacluster-example-com";
@@ -14,6 +15,9 @@ function asgTags(group: Record<string, unknown>): Record<string, [string, boolea
     (group.tag as { key: string; value: string; propagate_at_launch: boolean }[]).map((t) => [t.key, [t.value, t.propagate_at_launch]]),
   );
 }
+
+/** A customer KMS key for the etcd volumes. */
+const KEY_ARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 describe("masters of seed example 1", () => {
   const json = synthJson(SEED_1);
@@ -64,9 +68,10 @@ describe("masters of seed example 1", () => {
       vpc_security_group_ids: [ref("aws_security_group", `masters-${SLUG}`)],
     });
     expect(template.network_interfaces).toBeUndefined();
-    const userData = Buffer.from(String(template.user_data), "base64").toString("utf8");
-    expect(userData).toMatch(/^#!\/bin\/bash/);
-    expect(userData).toContain("etcd member a of hacluster.example.com");
+    expect(template.instance_initiated_shutdown_behavior).toBe("terminate");
+    const userData = decodeUserData(template.user_data);
+    expect(userData.text.split("\n")[0]).toBe("#cloud-config");
+    expect(userData.env).toMatchObject({ CLUSTER_NAME: "hacluster.example.com", ROLE: "master", ETCD_MEMBER: "a", BOOT_SCRIPT: "master.sh" });
   });
 
   it("uses the current Ubuntu LTS through EC2's resolve:ssm: form by default (no lookup at plan time)", () => {
@@ -108,11 +113,11 @@ describe("etcd volumes", () => {
 
   it("takes the storage type, size and KMS key of the spec", () => {
     const custom = resources(
-      synthJson({ ...SEED_1, etcdStorageType: "io1", etcdVolumeSize: 50, etcdKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/abc" }),
+      synthJson({ ...SEED_1, etcdStorageType: "io1", etcdVolumeSize: 50, etcdKmsKeyId: KEY_ARN }),
       "aws_ebs_volume",
     )[`a-etcd-main-${SLUG}`];
     // io1 allows 50 IOPS per GiB: 2500 on 50 GiB, where gp3's baseline of 3000 would be refused.
-    expect(custom).toMatchObject({ type: "io1", size: 50, iops: 2500, kms_key_id: "arn:aws:kms:us-west-2:111122223333:key/abc" });
+    expect(custom).toMatchObject({ type: "io1", size: 50, iops: 2500, kms_key_id: KEY_ARN });
   });
 
   it.each([

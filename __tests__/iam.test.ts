@@ -199,7 +199,7 @@ describe.each(CASES)("IAM of %s", (_what, fields) => {
     expect(bad).toEqual([]);
   });
 
-  it("lets the masters attach and detach volumes only with the cluster's tag and the master role tag", () => {
+  it("lets the masters attach volumes only with the cluster's tag and the master role tag, and detach none", () => {
     const mastersRole = named(json, "aws_iam_role", `masters.${NAME}`);
     const volumeStatements: { role?: string; statement: PolicyStatement }[] = [];
     for (const body of Object.values(resources(json, "aws_iam_role_policy"))) {
@@ -209,9 +209,10 @@ describe.each(CASES)("IAM of %s", (_what, fields) => {
         }
       }
     }
-    // Only the masters may move volumes, and they may do both (their user data attaches etcd's volumes).
+    // Only the masters may attach volumes (their boot attaches etcd's); nothing detaches one (a
+    // terminated instance lets go of its volumes), and the tag condition would match root volumes too.
     expect(volumeStatements.map((v) => v.role)).toEqual(volumeStatements.map(() => mastersRole));
-    expect(volumeStatements.flatMap((v) => v.statement.Action).sort()).toEqual(["ec2:AttachVolume", "ec2:DetachVolume"]);
+    expect(volumeStatements.flatMap((v) => v.statement.Action).sort()).toEqual(["ec2:AttachVolume"]);
     for (const { statement } of volumeStatements) {
       expect(statement.Condition).toEqual({
         StringEquals: {

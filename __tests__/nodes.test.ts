@@ -2,6 +2,7 @@
  * Worker nodes, further node groups, the bastion and the SSH key, as launch templates and auto-scaling
  * groups in the synthesized Terraform JSON.
  */
+import { decodeUserData } from "./helpers/user-data";
 import { SEED_1, SEED_2, TerraformJson, resources, synthJson } from "./helpers/cluster";
 
 const NAME = "hacluster.example.com";
@@ -28,8 +29,8 @@ const group = (json: TerraformJson, name: string): Body => {
   expect(body).toBeDefined();
   return body;
 };
-/** The launch template's user data, decoded from base64. */
-const scriptOf = (json: TerraformJson, name: string): string => Buffer.from(String(template(json, name).user_data), "base64").toString("utf8");
+/** The facts a launch template's user data gives its instances (cluster.env). */
+const envOf = (json: TerraformJson, name: string) => decodeUserData(template(json, name).user_data).env;
 const tagsOf = (asg: Body) =>
   Object.fromEntries(((asg.tag ?? []) as { key: string; value: string }[]).map((t) => [t.key, t.value]));
 
@@ -71,13 +72,11 @@ describe("the nodes of seed example 1 (private topology)", () => {
     ]);
   });
 
-  it("has base64 user data that decodes to a bash script for the nodes group", () => {
-    const userData = String(template(json, "nodes").user_data);
-    expect(userData).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    const script = Buffer.from(userData, "base64").toString("utf8");
-    expect(Buffer.from(script, "utf8").toString("base64")).toBe(userData);
-    expect(script.split("\n")[0]).toBe("#!/bin/bash");
-    expect(script).toContain(`'${NAME}'`);
+  it("has user data that loads the node boot of the nodes group (cloud-config, gzip, base64)", () => {
+    const userData = decodeUserData(template(json, "nodes").user_data);
+    expect(userData.text.split("\n")[0]).toBe("#cloud-config");
+    expect(userData.env).toMatchObject({ CLUSTER_NAME: NAME, ROLE: "node", BOOT_SCRIPT: "node.sh", INSTANCE_GROUP: "nodes" });
+    expect(userData.runcmd).toEqual([["/opt/kopsform/loader.sh"]]);
   });
 
   it("pins the group to the template's latest version, not $Latest", () => {
@@ -197,16 +196,13 @@ describe("an additional node group", () => {
     ]);
   });
 
-  it("hands its labels and taints to the bootstrap hook in its user data; the default group gets none", () => {
-    const gpu = scriptOf(json, "gpu");
-    expect(gpu).toContain("readonly INSTANCE_GROUP='gpu'\n");
-    expect(gpu).toContain("readonly NODE_LABELS='nvidia.com/gpu=true'\n");
-    expect(gpu).toContain("readonly NODE_TAINTS='dedicated=gpu:NoSchedule'\n");
-    expect(gpu).toContain('"node_labels=$NODE_LABELS" "node_taints=$NODE_TAINTS"');
-    const nodes = scriptOf(json, "nodes");
-    expect(nodes).toContain("readonly INSTANCE_GROUP='nodes'\n");
-    expect(nodes).toContain("readonly NODE_LABELS=''\n");
-    expect(nodes).toContain("readonly NODE_TAINTS=''\n");
+  it("hands its labels and taints to the node boot in its user data; the default group gets none", () => {
+    expect(envOf(json, "gpu")).toMatchObject({
+      INSTANCE_GROUP: "gpu",
+      NODE_LABELS: "nvidia.com/gpu=true",
+      NODE_TAINTS: "dedicated=gpu:NoSchedule",
+    });
+    expect(envOf(json, "nodes")).toMatchObject({ INSTANCE_GROUP: "nodes", NODE_LABELS: "", NODE_TAINTS: "" });
   });
 
   it("carries cluster-autoscaler's discovery and node-template tags for its labels and taints", () => {
@@ -250,11 +246,8 @@ describe("the bastion (private topology)", () => {
     }
   });
 
-  it("has the bastion's user data, without node labels or taints", () => {
-    const script = scriptOf(json, "bastions");
-    expect(script).toContain("readonly ROLE='bastion'\n");
-    expect(script).toContain("readonly NODE_LABELS=''\n");
-    expect(script).toContain("readonly NODE_TAINTS=''\n");
+  it("has no user data: the bastion runs nothing of the cluster's", () => {
+    expect(template(json, "bastions").user_data).toBeUndefined();
   });
 
   it("does not exist without bastion: true", () => {

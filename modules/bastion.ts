@@ -6,7 +6,6 @@
 import { Construct } from "constructs";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
-import { renderNodeUserData, toUserData } from "./user-data";
 
 /** @default "t3.micro": the bastion only forwards SSH. */
 export const BASTION_INSTANCE_TYPE = "t3.micro";
@@ -46,14 +45,7 @@ export class Bastion extends Construct {
       subnetIds: props.subnetIds,
       minSize: 1,
       maxSize: 1,
-      userData: toUserData(
-        renderNodeUserData({
-          clusterName: props.clusterName,
-          kubernetesVersion: props.kubernetesVersion,
-          role: "bastion",
-          instanceGroup: "bastions",
-        }),
-      ),
+      // No user data: the bastion only forwards SSH and runs nothing of the cluster's.
       // In a utility subnet, which assigns no public address itself.
       associatePublicIp: true,
       keyName: props.keyName,

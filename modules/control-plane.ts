@@ -4,18 +4,19 @@
  * zone. When a master dies, its group starts a new instance in the same zone, whose user data
  * re-attaches the same volumes.
  */
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { MasterSlot } from "../spec/types";
-import { ETCD_CLUSTERS, EtcdVolumes } from "./etcd-volumes";
+import { EtcdVolumes } from "./etcd-volumes";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { CONTROL_PLANE_TAGS } from "./tags";
-import { renderMasterUserData, toUserData } from "./user-data";
+import { BootTiming, EtcdRelease, masterUserData } from "./user-data";
 
 /**
- * Seconds before a new master is health-checked. Longer than a realistic worst-case boot: the user
- * data may wait up to 15 minutes (90 x 10 s) for a dying predecessor to release its etcd volumes
- * (both are released together, so the second wait is short), and a group that replaced the master
+ * Seconds before a new master is health-checked. Longer than a realistic worst-case boot: the boot
+ * may wait up to 15 minutes (90 x 10 s) for a dying predecessor to release its etcd volumes (both
+ * are released together, so the second wait is short), and a group that replaced the master
  * meanwhile would only start the same wait again.
  */
 export const MASTER_HEALTH_CHECK_GRACE_SECONDS = 1200;
@@ -48,7 +49,15 @@ export interface ControlPlaneProps {
     /** @default kopsform's IOPS for the type (see EtcdVolumesProps.iops) */
     readonly iops?: number;
     readonly kmsKeyId?: string;
+    /** The etcd release the masters download and check. */
+    readonly release: EtcdRelease;
+    /** Minutes between backups. */
+    readonly backupIntervalMinutes: number;
   };
+  /** What must exist before a master launches (boot scripts, run-time config, IAM, routes). @default none */
+  readonly bootDependencies?: readonly ITerraformDependable[];
+  /** How long the boot waits for what takes a while. @default the defaults of {@link BootTiming} */
+  readonly bootTiming?: Partial<BootTiming>;
 }
 
 /** The masters and their etcd volumes. */
@@ -67,16 +76,13 @@ export class ControlPlane extends Construct {
     });
     this.groups = props.masters.map((master) => {
       const awsName = `${master.name}.masters.${props.clusterName}`;
-      const script = renderMasterUserData({
+      const userData = masterUserData({
         clusterName: props.clusterName,
         member: master.member,
         kubernetesVersion: props.kubernetesVersion,
-        volumes: ETCD_CLUSTERS.map((etcd) => ({
-          etcdCluster: etcd.name,
-          tagKey: etcd.tagKey,
-          device: etcd.device,
-          mountPath: etcd.mountPath,
-        })),
+        etcd: props.etcd.release,
+        backupIntervalMinutes: props.etcd.backupIntervalMinutes,
+        timing: props.bootTiming,
       });
       return new InstanceGroup(this, master.name, {
         name: master.name,
@@ -91,7 +97,10 @@ export class ControlPlane extends Construct {
         // master's volumes can be held by one instance only, so the old one must go before the new starts.
         minSize: 1,
         maxSize: 1,
-        userData: toUserData(script),
+        userData: userData.base64,
+        // A master that cannot even ask for a replacement powers off; terminating makes room at once.
+        instanceInitiatedShutdownBehavior: "terminate",
+        dependsOn: props.bootDependencies,
         associatePublicIp: props.associatePublicIp,
         keyName: props.keyName,
         targetGroupArns: [props.apiTargetGroupArn],

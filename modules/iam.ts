@@ -9,28 +9,48 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { IAM_NAME_MAX, clusterSlug, limitedName } from "./names";
-import { CLUSTER_TAG, MASTER_ROLE_TAG } from "./tags";
+import { CLUSTER_TAG, MASTER_ROLE_TAG, NODE_ROLE_TAG } from "./tags";
 
 /** A role and the instance profile that wraps it (one role per profile). */
 export interface InstanceRole {
   readonly role: IamRole;
   readonly profile: IamInstanceProfile;
+  /** The role's policy (none for a role without rights): instances need it before they boot. */
+  readonly policy?: IamRolePolicy;
+}
+
+/** What the instances' run-time logic uses, for the policies that scope their rights to it. */
+export interface RunTimeResources {
+  /** The cluster's region (SSM parameter ARNs and kms:ViaService name it). */
+  readonly region: string;
+  /** The cluster's KMS key (modules/cluster-key.ts). */
+  readonly kmsKeyArn: string;
+  /** The cluster's bucket (modules/cluster-bucket.ts): boot scripts, and backups unless elsewhere. */
+  readonly bucketArn: string;
+  /** The bucket etcd backups go to: the cluster's own, or the spec's etcdBackupBucket. */
+  readonly backupBucketArn: string;
+  /**
+   * A customer KMS key of the etcd volumes (spec etcdKmsKeyId): attaching a volume encrypted with it
+   * needs grants on it. @default none (the AWS-managed EBS key needs no rights)
+   */
+  readonly etcdVolumeKmsKeyArn?: string;
 }
 
 /** Props of {@link Iam}. */
 export interface IamProps {
   readonly clusterName: string;
+  readonly runTime: RunTimeResources;
   /** Create the bastion's role. @default false */
   readonly bastion?: boolean;
 }
 
 /** A policy statement. */
-interface Statement {
+export interface Statement {
   readonly Sid: string;
-  readonly Effect: "Allow";
+  readonly Effect: "Allow" | "Deny";
   readonly Action: readonly string[];
   readonly Resource: string | readonly string[];
-  readonly Condition?: Record<string, Record<string, string>>;
+  readonly Condition?: Record<string, Record<string, string | readonly string[]>>;
 }
 
 /** The roles of a cluster. */
@@ -42,8 +62,8 @@ export class Iam extends Construct {
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
     const cluster = props.clusterName;
-    this.masters = this.instanceRole("masters", cluster, mastersPolicy(cluster));
-    this.nodes = this.instanceRole("nodes", cluster, nodesPolicy());
+    this.masters = this.instanceRole("masters", cluster, mastersPolicy(cluster, props.runTime));
+    this.nodes = this.instanceRole("nodes", cluster, nodesPolicy(cluster, props.runTime));
     if (props.bastion) {
       // The bastion only forwards SSH; it needs no AWS API at all, hence a role without policies.
       this.bastions = this.instanceRole("bastions", cluster, []);
@@ -69,48 +89,75 @@ export class Iam extends Construct {
       tags: { Name: awsName },
     });
     profile.overrideLogicalId(tfName);
+    let policy: IamRolePolicy | undefined;
     if (statements.length > 0) {
-      const policy = new IamRolePolicy(this, `${role}-policy`, {
+      policy = new IamRolePolicy(this, `${role}-policy`, {
         name: awsName,
         role: iamRole.name,
         policy: Fn.jsonencode({ Version: "2012-10-17", Statement: statements }),
       });
       policy.overrideLogicalId(tfName);
     }
-    return { role: iamRole, profile };
+    return { role: iamRole, profile, policy };
   }
 }
 
+/** The partition of a region's ARNs. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) {
+    return "aws-cn";
+  }
+  if (region.startsWith("us-gov-")) {
+    return "aws-us-gov";
+  }
+  if (region.startsWith("us-isob-")) {
+    return "aws-iso-b";
+  }
+  return region.startsWith("us-iso-") ? "aws-iso" : "aws";
+}
+
+/** The ARN of the cluster's run-time store parameters under `path` (`config/*`, `pki/*`). */
+function storeArn(cluster: string, runTime: RunTimeResources, path: string): string {
+  return `arn:${partitionOf(runTime.region)}:ssm:${runTime.region}:*:parameter/kopsform/${cluster}/${path}`;
+}
+
 /**
- * What a master does with AWS at boot: find its etcd volumes and attach them. Attach and detach are
- * allowed only where both the volume and the instance carry this cluster's tag and the master role
- * tag (AttachVolume is authorized against the instance as well as the volume), so a master can never
- * take another cluster's volumes, nor a node's. Describe calls cannot be scoped by resource in EC2.
- * A master that gives up on its volumes marks itself Unhealthy so that its group (EC2 health checks
- * only) replaces it; SetInstanceHealth is authorized against the auto-scaling group, so it is allowed
- * only on groups tagged with this cluster and the master role: a master can never mark another
- * cluster's instances, nor the nodes', for replacement. The Kubernetes components' own permissions
- * come with the Kubernetes install.
+ * What a master calls, step by step (boot/: the test iam-calls.test.ts derives the calls from the
+ * scripts and compares them with this policy):
+ * - etcd volumes (steps/volumes.sh): describe and attach. AttachVolume is authorized against the
+ *   volume and the instance, so both must carry this cluster's tag and the master role tag: a
+ *   master can never take another cluster's volumes, nor a node's. Nothing detaches: a terminated
+ *   instance lets go of its volumes. Describe calls cannot be scoped by resource in EC2.
+ * - etcd names (steps/hosts.sh): describe instances (and volumes).
+ * - giving up (lib.sh give_up): marking itself Unhealthy, only on groups tagged as this cluster's
+ *   masters.
+ * - the run-time store (steps/pki.sh, steps/etcd.sh): reading the cluster's parameters, creating
+ *   the CAs and markers once (never overwriting them: the Deny), writing the join token.
+ * - the cluster's key, only through SSM and S3 (kms:ViaService).
+ * - the boot scripts (loader.sh) and etcd backups (steps/etcd-backup.sh, bin/kopsform-etcd-restore):
+ *   the cluster's bucket under NAME/boot/ and NAME/backups/etcd/.
+ * - a customer key of the etcd volumes: the grants EC2 needs to attach them (kops's scoping:
+ *   kms:GrantIsForAWSResource, and the data actions only through EC2).
  */
-function mastersPolicy(cluster: string): Statement[] {
-  return [
+function mastersPolicy(cluster: string, runTime: RunTimeResources): Statement[] {
+  const clusterTags = {
+    [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster,
+    [`aws:ResourceTag/${MASTER_ROLE_TAG}`]: "1",
+  };
+  const viaServices = [`ssm.${runTime.region}.amazonaws.com`, `s3.${runTime.region}.amazonaws.com`];
+  const statements: Statement[] = [
     {
       Sid: "DescribeVolumesAndInstances",
       Effect: "Allow",
-      Action: ["ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeTags", "ec2:DescribeRegions"],
+      Action: ["ec2:DescribeInstances", "ec2:DescribeVolumes"],
       Resource: "*",
     },
     {
       Sid: "AttachOwnClusterEtcdVolumes",
       Effect: "Allow",
-      Action: ["ec2:AttachVolume", "ec2:DetachVolume"],
+      Action: ["ec2:AttachVolume"],
       Resource: "*",
-      Condition: {
-        StringEquals: {
-          [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster,
-          [`aws:ResourceTag/${MASTER_ROLE_TAG}`]: "1",
-        },
-      },
+      Condition: { StringEquals: clusterTags },
     },
     {
       Sid: "ReplaceOwnClusterMasters",
@@ -124,17 +171,105 @@ function mastersPolicy(cluster: string): Statement[] {
         },
       },
     },
+    {
+      Sid: "ReadRunTimeStore",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: ["config/*", "pki/*", "etcd/*", "k8s/*", "join/*"].map((path) => storeArn(cluster, runTime, path)),
+    },
+    {
+      Sid: "WriteRunTimeStore",
+      Effect: "Allow",
+      Action: ["ssm:PutParameter"],
+      Resource: ["pki/*", "etcd/*", "k8s/*", "join/*"].map((path) => storeArn(cluster, runTime, path)),
+    },
+    {
+      // CAs and markers are created once and never replaced, whatever a master runs.
+      Sid: "NeverOverwriteCasAndMarkers",
+      Effect: "Deny",
+      Action: ["ssm:PutParameter"],
+      Resource: ["pki/*", "etcd/*", "k8s/*"].map((path) => storeArn(cluster, runTime, path)),
+      Condition: { StringEquals: { "ssm:Overwrite": "true" } },
+    },
+    {
+      Sid: "UseClusterKeyThroughSsmAndS3",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: runTime.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": viaServices } },
+    },
+    {
+      Sid: "ReadBootScripts",
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: `${runTime.bucketArn}/${cluster}/boot/*`,
+    },
+    {
+      Sid: "WriteAndReadEtcdBackups",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: `${runTime.backupBucketArn}/${cluster}/backups/etcd/*`,
+    },
+    {
+      Sid: "ListEtcdBackups",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: runTime.backupBucketArn,
+      Condition: { StringLike: { "s3:prefix": `${cluster}/backups/etcd/*` } },
+    },
   ];
+  if (runTime.etcdVolumeKmsKeyArn) {
+    statements.push(
+      {
+        Sid: "GrantEc2UseOfEtcdVolumeKey",
+        Effect: "Allow",
+        Action: ["kms:CreateGrant"],
+        Resource: runTime.etcdVolumeKmsKeyArn,
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+      },
+      {
+        Sid: "UseEtcdVolumeKeyThroughEc2",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        Resource: runTime.etcdVolumeKmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `ec2.${runTime.region}.amazonaws.com` } },
+      },
+    );
+  }
+  return statements;
 }
 
-/** What a node needs to know its place (kubelet's AWS lookups of its own instance). */
-function nodesPolicy(): Statement[] {
+/**
+ * What a node calls at boot (loader.sh): the bucket's name from the store's config/, the boot
+ * scripts from the bucket, and, when it cannot start (lib.sh give_up), marking itself Unhealthy,
+ * only on groups tagged as this cluster's nodes. Nothing of pki/, etcd/ or the cluster's key: a
+ * node never reads a CA.
+ */
+function nodesPolicy(cluster: string, runTime: RunTimeResources): Statement[] {
   return [
     {
-      Sid: "DescribeInstances",
+      Sid: "ReplaceOwnClusterNodes",
       Effect: "Allow",
-      Action: ["ec2:DescribeInstances", "ec2:DescribeRegions"],
+      Action: ["autoscaling:SetInstanceHealth"],
       Resource: "*",
+      Condition: {
+        StringEquals: {
+          [`autoscaling:ResourceTag/${CLUSTER_TAG}`]: cluster,
+          [`autoscaling:ResourceTag/${NODE_ROLE_TAG}`]: "1",
+        },
+      },
+    },
+    {
+      Sid: "ReadRunTimeConfig",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: [storeArn(cluster, runTime, "config/*")],
+    },
+    {
+      Sid: "ReadBootScripts",
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: `${runTime.bucketArn}/${cluster}/boot/*`,
     },
   ];
 }

@@ -6,6 +6,7 @@
  */
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedImage } from "./images";
 
@@ -37,8 +38,21 @@ export interface InstanceGroupProps {
   readonly subnetIds: readonly string[];
   readonly minSize: number;
   readonly maxSize: number;
-  /** Base64 user data. */
-  readonly userData: string;
+  /** Base64 user data. @default none (the bastion runs nothing of ours) */
+  readonly userData?: string;
+  /**
+   * What an instance's own shutdown does. Masters terminate: a master that cannot come up powers
+   * itself off when it cannot even ask its group for a replacement (boot/lib.sh give_up), and its
+   * group then replaces it.
+   * @default "stop", EC2's default
+   */
+  readonly instanceInitiatedShutdownBehavior?: "stop" | "terminate";
+  /**
+   * What must exist before the group launches an instance (the boot scripts, the run-time config,
+   * the role's policy, the routes to the internet): an instance launched earlier fails its boot.
+   * @default none
+   */
+  readonly dependsOn?: readonly ITerraformDependable[];
   /**
    * Give instances a public address. Only for instances in public subnets (public topology, the
    * bastion); subnets never assign one themselves.
@@ -75,6 +89,7 @@ export class InstanceGroup extends Construct {
       iamInstanceProfile: { name: props.instanceProfileName },
       keyName: props.keyName,
       userData: props.userData,
+      instanceInitiatedShutdownBehavior: props.instanceInitiatedShutdownBehavior,
       // IMDSv2 only, and a hop limit of 1 so that pods on the pod network cannot get the role's credentials.
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [
@@ -108,6 +123,7 @@ export class InstanceGroup extends Construct {
       // Pinned to the template's latest version, so that a template change shows in the plan.
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       healthCheckType: "EC2",
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
       healthCheckGracePeriod: props.healthCheckGracePeriod ?? 300,
       targetGroupArns: props.targetGroupArns ? [...props.targetGroupArns] : undefined,
       enabledMetrics: GROUP_METRICS,

@@ -4,7 +4,7 @@
  * subnets, route tables, VPC flow logs and an empty default security group. With a shared VPC, none of
  * this is created and the given ids are used.
  */
-import { Fn } from "cdktf";
+import { Fn, ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -70,6 +70,12 @@ export class Network extends Construct {
   readonly publicRouteTableId?: string;
   /** The public address of each zone's NAT gateway (private topology): where the cluster's traffic to the internet comes from. */
   readonly natPublicIps: readonly { readonly zone: string; readonly address: string }[] = [];
+  /**
+   * The routes to the internet and their subnet associations: instances launched before these exist
+   * cannot reach the AWS APIs or the packages they install at boot, so instance groups depend on
+   * them. Empty with a shared VPC (its routes exist already).
+   */
+  readonly internetRoutes: ITerraformDependable[] = [];
   private readonly clusterSubnets: ClusterSubnet[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
@@ -101,12 +107,13 @@ export class Network extends Construct {
       tags: { Name: props.clusterName, "kubernetes.io/kops/role": "public" },
     });
     publicRoutes.overrideLogicalId(slug);
-    new Route(this, "route-0-0-0-0--0", {
+    const publicDefaultRoute = new Route(this, "route-0-0-0-0--0", {
       routeTableId: publicRoutes.id,
       destinationCidrBlock: "0.0.0.0/0",
       gatewayId: igw.id,
     });
     this.publicRouteTableId = publicRoutes.id;
+    this.internetRoutes.push(publicDefaultRoute);
 
     const created = new Map<string, Subnet>();
     for (const planned of props.subnets) {
@@ -139,12 +146,13 @@ export class Network extends Construct {
         vpcId: vpc.id,
         tags: { Name: `private-${zone}.${props.clusterName}`, "kubernetes.io/kops/role": `private-${zone}` },
       });
-      new Route(this, `route-private-${zone}-0-0-0-0--0`, {
+      const privateDefaultRoute = new Route(this, `route-private-${zone}-0-0-0-0--0`, {
         routeTableId: routes.id,
         destinationCidrBlock: "0.0.0.0/0",
         natGatewayId: nat.id,
       });
       this.associate(planned, slug, (created.get(`private/${zone}`) as Subnet).id, routes.id);
+      this.internetRoutes.push(privateDefaultRoute);
       natPublicIps.push({ zone, address: eip.publicIp });
     }
     this.natPublicIps = natPublicIps;
@@ -178,6 +186,7 @@ export class Network extends Construct {
     });
     const prefix = subnet.role === "public" ? "" : `${subnet.role}-`;
     association.overrideLogicalId(`${prefix}${subnet.zone}-${slug}`);
+    this.internetRoutes.push(association);
   }
 
   private createSubnet(vpc: Vpc, planned: PlannedSubnet, clusterName: string): Subnet {

@@ -6,7 +6,9 @@ import { Construct } from "constructs";
 import { NodeGroupSpec } from "../spec/types";
 import { Images } from "./images";
 import { InstanceGroup } from "./instance-group";
-import { renderNodeUserData, toUserData } from "./user-data";
+import { ITerraformDependable } from "cdktf";
+import { NODE_ROLE_TAG } from "./tags";
+import { nodeUserData } from "./user-data";
 
 /** Props of {@link Nodes}. */
 export interface NodesProps {
@@ -26,6 +28,8 @@ export interface NodesProps {
   readonly keyName?: string;
   /** Cluster tags and cloud labels. */
   readonly tags: Readonly<Record<string, string>>;
+  /** What must exist before a node launches (boot scripts, run-time config, IAM, routes). @default none */
+  readonly bootDependencies?: readonly ITerraformDependable[];
 }
 
 /** The cluster's worker instance groups. */
@@ -47,22 +51,20 @@ export class Nodes extends Construct {
         subnetIds: group.zones.map((zone) => props.subnetIdByZone[zone]),
         minSize: group.minSize,
         maxSize: group.maxSize,
-        userData: toUserData(
-          renderNodeUserData({
-            clusterName: props.clusterName,
-            kubernetesVersion: props.kubernetesVersion,
-            role: "node",
-            instanceGroup: group.name,
-            labels: group.labels,
-            taints: group.taints,
-          }),
-        ),
+        userData: nodeUserData({
+          clusterName: props.clusterName,
+          kubernetesVersion: props.kubernetesVersion,
+          instanceGroup: group.name,
+          labels: group.labels,
+          taints: group.taints,
+        }).base64,
+        dependsOn: props.bootDependencies,
         associatePublicIp: props.associatePublicIp,
         keyName: props.keyName,
         tags: {
           ...props.tags,
           Name: awsName,
-          "k8s.io/role/node": "1",
+          [NODE_ROLE_TAG]: "1",
           "kops.k8s.io/instancegroup": group.name,
         },
         groupOnlyTags: autoscalerTags(props.clusterName, group),

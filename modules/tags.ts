@@ -14,6 +14,9 @@ export const CLUSTER_TAG = "KubernetesCluster";
 /** The tag kops puts on masters and their etcd volumes. */
 export const MASTER_ROLE_TAG = "k8s.io/role/master";
 
+/** The tag kops puts on nodes and their groups. */
+export const NODE_ROLE_TAG = "k8s.io/role/node";
+
 /** The tags of the control plane: its instances, groups and etcd volumes (kops's, old and new). */
 export const CONTROL_PLANE_TAGS: Readonly<Record<string, string>> = {
   [MASTER_ROLE_TAG]: "1",

@@ -172,6 +172,27 @@ export function checkImage(value: string): string | undefined {
   );
 }
 
+/**
+ * An etcd release kopsform can run: 3.5 or 3.6 (what Kubernetes 1.3x supports), as MAJOR.MINOR.PATCH.
+ */
+export function checkEtcdVersion(value: string): string | undefined {
+  if (!/^3\.[56]\.\d+$/.test(value)) {
+    return `${JSON.stringify(value)} is not an etcd release kopsform runs; use a 3.5 or 3.6 release such as 3.5.33 (and give its etcdSha256).`;
+  }
+  return undefined;
+}
+
+/** A download location: http(s), host and path of plain characters (it ends up in boot scripts' data). */
+export function checkDownloadUrl(value: string): string | undefined {
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/-]*)?$/.test(value)) {
+    return (
+      `${JSON.stringify(value)} is not a download location kopsform accepts: use http(s)://HOST[:PORT]/PATH with ` +
+      "letters, digits and . _ ~ % / - (no query string); the archives are checked by sha256 either way."
+    );
+  }
+  return undefined;
+}
+
 export function checkKubernetesVersion(value: string): string | undefined {
   if (!/^v?\d+\.\d+\.\d+$/.test(value)) {
     return `${JSON.stringify(value)} is not a Kubernetes version; use major.minor.patch, for example 1.33.5.`;

@@ -36,6 +36,35 @@ export const DEFAULT_ETCD_VOLUME_SIZE_GIB = 20;
 /** @default "gp3", kops's etcd storage type. */
 export const DEFAULT_ETCD_STORAGE_TYPE = "gp3";
 
+/**
+ * @default "3.5.33": the etcd release masters run, the newest 3.5 (the line Kubernetes 1.33 is
+ * tested with) whose sha256 is pinned below. Never "latest": a release is a spec value, changed on
+ * purpose.
+ */
+export const DEFAULT_ETCD_VERSION = "3.5.33";
+
+/**
+ * sha256 of etcd-v3.5.33-linux-{amd64,arm64}.tar.gz, as published with the release and listed in
+ * kubespray's checksum table (roles/kubespray_defaults/vars/main/checksums.yml). A spec that names
+ * another etcdVersion names its checksums too (etcdSha256).
+ */
+export const DEFAULT_ETCD_SHA256 = {
+  amd64: "5025b5b24d81a9616b6e284ccd439b9a3df055ef8fdcdc142af3ec8f6a3b3c95",
+  arm64: "0764c5c0acef155f4bfa0487791cc5776adef66315bf16ec0653883bfd463a90",
+} as const;
+
+/**
+ * @default the etcd project's GitHub releases. A private mirror with the same layout
+ * (URL/vVERSION/etcd-vVERSION-linux-ARCH.tar.gz) serves clusters without internet.
+ */
+export const DEFAULT_ETCD_DOWNLOAD_URL = "https://github.com/etcd-io/etcd/releases/download";
+
+/** @default 15 (minutes) between etcd backups, as kops's etcd-manager. */
+export const DEFAULT_ETCD_BACKUP_INTERVAL_MINUTES = 15;
+
+/** @default 90 (days) etcd backups are kept, as kops's etcd-manager (backupRetentionDays). */
+export const DEFAULT_ETCD_BACKUP_RETENTION_DAYS = 90;
+
 /** @default "public": the cluster's DNS records go to a public hosted zone, as kops. */
 export const DEFAULT_DNS_TYPE = "public";
 

@@ -70,11 +70,18 @@ export function quorumWarnings(ha: HaAnalysis): string[] {
     );
 }
 
+/** What the report says of the etcd the masters run. */
+export interface EtcdFacts {
+  readonly etcdVersion: string;
+  readonly backupIntervalMinutes: number;
+}
+
 /** The Markdown report written to `<output>/stacks/NAME/ha-report.md`. */
-export function renderHaReport(name: string, ha: HaAnalysis, warnings: readonly string[]): string {
+export function renderHaReport(name: string, ha: HaAnalysis, warnings: readonly string[], etcd: EtcdFacts): string {
   return render("ha-report.md.hbs", {
     name,
     ha,
+    ...etcd,
     zonesWithMasters: ha.mastersPerZone.filter((z) => z.masters > 0).length,
     lostZones: ha.zoneOutages.filter((o) => !o.keepsQuorum).map((o) => o.zone),
     warnings,

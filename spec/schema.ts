@@ -7,6 +7,8 @@ import {
   checkAccessCidr,
   checkAwsId,
   checkClusterName,
+  checkDownloadUrl,
+  checkEtcdVersion,
   checkImage,
   checkInstanceType,
   checkLabelKey,
@@ -198,7 +200,26 @@ export const clusterSpecSchema = z.strictObject({
   /** Provisioned IOPS of every etcd volume (gp3, io1, io2); ranges are checked in validate.ts. */
   etcdVolumeIops: positiveInt.optional(),
   encryptEtcdStorage: z.boolean().optional(),
-  etcdKmsKeyId: z.string().min(1).optional(),
+  etcdKmsKeyId: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/, {
+      message: "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); give the key's ARN, which the masters' IAM policy is scoped to.",
+    })
+    .optional(),
+  etcdVersion: checked(checkEtcdVersion).optional(),
+  etcdSha256: z
+    .strictObject({
+      amd64: z.string().regex(/^[0-9a-f]{64}$/, { message: "is not a sha256 (64 lower-case hex digits)." }),
+      arm64: z.string().regex(/^[0-9a-f]{64}$/, { message: "is not a sha256 (64 lower-case hex digits)." }),
+    })
+    .optional(),
+  etcdDownloadUrl: checked(checkDownloadUrl).optional(),
+  etcdBackupIntervalMinutes: z.number().int().min(5).max(1440).optional(),
+  etcdBackupRetentionDays: z.number().int().min(1).max(3650).optional(),
+  etcdBackupBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)." })
+    .optional(),
   flowLogs: z.boolean().optional(),
   flowLogRetentionDays: z
     .number()

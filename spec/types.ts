@@ -103,7 +103,20 @@ export interface ClusterSpec {
     readonly volumeSize: number;
     /** Provisioned IOPS; undefined for kopsform's default (see modules/etcd-volumes.ts). */
     readonly iops?: number;
+    /** A customer KMS key ARN for the volumes; the AWS-managed EBS key when absent. */
     readonly kmsKeyId?: string;
+    /** The etcd release masters run, and where it is downloaded from. */
+    readonly release: {
+      readonly version: string;
+      readonly sha256: { readonly amd64: string; readonly arm64: string };
+      readonly downloadUrl: string;
+    };
+    readonly backups: {
+      readonly intervalMinutes: number;
+      readonly retentionDays: number;
+      /** A bucket of the user's for the backups; the cluster's own bucket when absent. */
+      readonly bucket?: string;
+    };
   };
   readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number; readonly kmsKeyArn?: string };
   readonly apiLoadBalancerDeletionProtection: boolean;

@@ -197,7 +197,7 @@ class CrossFieldRules {
     if (ok("sshAccess", "allowSshFromAnywhere", "bastion", "topology", "sshPublicKey")) {
       this.checkSsh();
     }
-    if (ok("encryptEtcdStorage", "etcdKmsKeyId", "etcdStorageType", "etcdVolumeSize", "etcdVolumeIops")) {
+    if (ok("encryptEtcdStorage", "etcdKmsKeyId", "etcdStorageType", "etcdVolumeSize", "etcdVolumeIops", "etcdVersion", "etcdSha256")) {
       this.checkEtcd();
     }
     if (ok("masterVolumeSize", "nodeVolumeSize")) {
@@ -466,6 +466,14 @@ class CrossFieldRules {
         "false is refused: etcd volumes hold every Secret of the cluster and are always encrypted; remove the field.",
       );
     }
+    if (s.etcdVersion !== undefined && s.etcdVersion !== D.DEFAULT_ETCD_VERSION && s.etcdSha256 === undefined) {
+      this.problem(
+        "etcdSha256",
+        `is required with etcdVersion ${s.etcdVersion}: kopsform pins the sha256 of ${D.DEFAULT_ETCD_VERSION} only. ` +
+          `Give the sha256 of etcd-v${s.etcdVersion}-linux-amd64.tar.gz and -arm64.tar.gz (etcdSha256: {amd64: ..., arm64: ...}), ` +
+          "from the release's SHA256SUMS.",
+      );
+    }
     const type = s.etcdStorageType ?? D.DEFAULT_ETCD_STORAGE_TYPE;
     const size = s.etcdVolumeSize ?? D.DEFAULT_ETCD_VOLUME_SIZE_GIB;
     if ((type === "io1" || type === "io2") && size < 4) {
@@ -589,6 +597,16 @@ class CrossFieldRules {
         volumeSize: s.etcdVolumeSize ?? D.DEFAULT_ETCD_VOLUME_SIZE_GIB,
         iops: s.etcdVolumeIops,
         kmsKeyId: s.etcdKmsKeyId,
+        release: {
+          version: s.etcdVersion ?? D.DEFAULT_ETCD_VERSION,
+          sha256: s.etcdSha256 ?? D.DEFAULT_ETCD_SHA256,
+          downloadUrl: s.etcdDownloadUrl ?? D.DEFAULT_ETCD_DOWNLOAD_URL,
+        },
+        backups: {
+          intervalMinutes: s.etcdBackupIntervalMinutes ?? D.DEFAULT_ETCD_BACKUP_INTERVAL_MINUTES,
+          retentionDays: s.etcdBackupRetentionDays ?? D.DEFAULT_ETCD_BACKUP_RETENTION_DAYS,
+          bucket: s.etcdBackupBucket,
+        },
       },
       flowLogs: {
         enabled: s.vpc ? false : (s.flowLogs ?? D.DEFAULT_FLOW_LOGS),

@@ -87,7 +87,10 @@ export async function synthesizeClusters(
   for (const { spec, ha, warnings } of specs) {
     const stackDir = path.join(outdir, "stacks", spec.name);
     const lines = warnings.map((w) => `${w.field}: ${w.message}`);
-    fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec.name, ha, lines));
+    fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec.name, ha, lines, {
+        etcdVersion: spec.etcd.release.version,
+        backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
+      }));
     if (hcl) {
       const file = path.join(stackDir, STACK_FILES.hcl[0]);
       fs.writeFileSync(file, await formatHcl(tidyCdktfHcl(fs.readFileSync(file, "utf8"))));

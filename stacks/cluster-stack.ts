@@ -9,12 +9,16 @@ import { SubnetRole } from "../spec/address-plan";
 import { ClusterSpec } from "../spec/types";
 import { ApiEndpoint } from "../modules/api-endpoint";
 import { BASTION_INSTANCE_TYPE, Bastion } from "../modules/bastion";
+import { BootBundle } from "../modules/boot-bundle";
+import { ClusterBucket } from "../modules/cluster-bucket";
+import { ClusterKey } from "../modules/cluster-key";
 import { ControlPlane } from "../modules/control-plane";
-import { Iam } from "../modules/iam";
+import { Iam, partitionOf } from "../modules/iam";
 import { Images } from "../modules/images";
 import { LaunchTemplateChecks } from "../modules/launch-template-checks";
 import { Network } from "../modules/network";
 import { Nodes } from "../modules/nodes";
+import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
 import { SshKey } from "../modules/ssh-key";
 import { ClusterTagging, clusterTags } from "../modules/tags";
@@ -61,7 +65,31 @@ export class ClusterStack extends TerraformStack {
       sshAccess: spec.sshAccess,
       bastion: spec.bastion,
     });
-    const iam = new Iam(this, "iam", { clusterName: spec.name, bastion: spec.bastion });
+    // What the instances use at run time: the cluster's key, its bucket (boot scripts, backups), the
+    // boot scripts in it, and the config parameters that tell instances where these are.
+    const key = new ClusterKey(this, "cluster-key", { clusterName: spec.name });
+    const bucket = new ClusterBucket(this, "cluster-bucket", {
+      clusterName: spec.name,
+      kmsKeyArn: key.key.arn,
+      backupRetentionDays: spec.etcd.backups.retentionDays,
+    });
+    const bootBundle = new BootBundle(this, "boot-bundle", { clusterName: spec.name, bucket: bucket.bucket.id });
+    const runTimeConfig = new RunTimeConfig(this, "run-time-config", {
+      clusterName: spec.name,
+      values: { bucket: bucket.bucket.id, "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id },
+    });
+    const iam = new Iam(this, "iam", {
+      clusterName: spec.name,
+      bastion: spec.bastion,
+      runTime: {
+        region: spec.region,
+        kmsKeyArn: key.key.arn,
+        bucketArn: bucket.bucket.arn,
+        backupBucketArn: spec.etcd.backups.bucket ? `arn:${partitionOf(spec.region)}:s3:::${spec.etcd.backups.bucket}` : bucket.bucket.arn,
+        etcdVolumeKmsKeyArn: spec.etcd.kmsKeyId,
+      },
+    });
+    const bootReady = [bootBundle.object, ...runTimeConfig.parameters, ...network.internetRoutes];
     const images = new Images(this, "images");
     const keyName = spec.sshPublicKey
       ? new SshKey(this, "ssh-key", { clusterName: spec.name, publicKey: spec.sshPublicKey }).keyName
@@ -100,7 +128,14 @@ export class ClusterStack extends TerraformStack {
       apiTargetGroupArn: api.targetGroup.arn,
       keyName,
       tags,
-      etcd: spec.etcd,
+      etcd: {
+        storageType: spec.etcd.storageType,
+        volumeSize: spec.etcd.volumeSize,
+        kmsKeyId: spec.etcd.kmsKeyId,
+        release: spec.etcd.release,
+        backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
+      },
+      bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
     });
 
     const nodes = new Nodes(this, "nodes", {
@@ -114,6 +149,7 @@ export class ClusterStack extends TerraformStack {
       associatePublicIp: spec.topology === "public",
       keyName,
       tags,
+      bootDependencies: [...bootReady, ...(iam.nodes.policy ? [iam.nodes.policy] : [])],
     });
 
     if (spec.bastion && securityGroups.bastion && iam.bastions) {

@@ -14,8 +14,7 @@ const OPTIONS = { noEscape: true, strict: true };
 /** The module text: `{ templates: { "name.hbs": spec }, partials: { name: spec } }`. */
 function precompileAll(dir) {
   const entries = (sub, key) =>
-    fs
-      .readdirSync(path.join(dir, sub))
+    (fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)) : [])
       .filter((file) => file.endsWith(".hbs"))
       .sort()
       .map((file) => {
