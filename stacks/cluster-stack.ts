@@ -131,6 +131,7 @@ export class ClusterStack extends TerraformStack {
       etcd: {
         storageType: spec.etcd.storageType,
         volumeSize: spec.etcd.volumeSize,
+        iops: spec.etcd.iops,
         kmsKeyId: spec.etcd.kmsKeyId,
         release: spec.etcd.release,
         backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
