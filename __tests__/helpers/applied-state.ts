@@ -208,6 +208,7 @@ interface SchemaBlock {
 
 interface SchemaAttribute {
   readonly type?: CtyType;
+  readonly sensitive?: boolean;
   readonly nested_type?: { readonly attributes: Record<string, SchemaAttribute>; readonly nesting_mode: string };
 }
 
@@ -216,6 +217,11 @@ interface ResourceSchemas {
   readonly provider: string;
   version(type: string): number;
   objectType(type: string): CtyType;
+  /**
+   * The state's marks of the type's sensitive top-level attributes (an SSM parameter's value), as
+   * Terraform records them: a state without them plans an update that only changes sensitivity.
+   */
+  sensitiveAttributes(type: string): unknown[];
 }
 
 const schemaCache = new Map<string, ResourceSchemas>();
@@ -257,6 +263,10 @@ function providerSchemas(tf: Terraform): ResourceSchemas {
       }
       return t;
     },
+    sensitiveAttributes: (type) =>
+      Object.entries(resources[type]?.block.attributes ?? {})
+        .filter(([, attribute]) => attribute.sensitive)
+        .map(([name]) => [{ type: "get_attr", value: name }]),
   };
   schemaCache.set(key, schemas);
   return schemas;
@@ -507,7 +517,7 @@ function stateFromPlan(plan: PlanJson, schemas: ResourceSchemas): StateV4 {
       ...(resource.index !== undefined ? { index_key: resource.index } : {}),
       schema_version: schemas.version(resource.type),
       attributes: valuesByAddress.get(resource.address)!,
-      sensitive_attributes: [],
+      sensitive_attributes: schemas.sensitiveAttributes(resource.type),
       ...(deps.length > 0 ? { dependencies: deps } : {}),
     });
   }
