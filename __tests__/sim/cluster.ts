@@ -408,7 +408,11 @@ export class SimCluster {
     }
     this.patchClusterEnv(root, { ...FAST_TIMING, ...this.etcdRelease(), ...env });
     for (const command of userData.runcmd) {
-      const result = await this.run(instance, [path.join(root, command[0]), ...command.slice(1)]);
+      const result = await this.run(instance, [path.join(root, command[0]), ...command.slice(1)], 600_000);
+      if (result.code === 137) {
+        const calls = this.aws.callsOf(instance.fake.id).slice(-5).map((c) => `${c.action} ${c.detail} ${c.outcome ?? "(no answer yet)"}`);
+        throw new Error(`cloud-init's ${command[0]} on ${member} was killed after 600 s; its last AWS calls:\n${calls.join("\n")}\n${result.stderr.slice(-3000)}`);
+      }
       if (result.code !== 0) {
         return instance;
       }
