@@ -49,8 +49,16 @@ describe("kopsform synth", () => {
     expect(r.stdout).toMatch(/hacluster.example.com: 3 masters \(us-east-1a: 3\); etcd quorum 2 of 3, tolerates 1 master failure; does not survive the loss of us-east-1a\./);
     expect(r.stdout).toMatch(/single.example.com: 1 master \(us-east-1a: 1\); etcd quorum 1 of 1, tolerates 0 master failures; does not survive the loss of us-east-1a\./);
     const report = fs.readFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "ha-report.md"), "utf8");
-    expect(report).toMatch(/\| us-east-1a \| 3 \| etcd loses quorum, API down \|/);
-    expect(report).toMatch(/\| us-east-1b \| 0 \| API stays up/);
+    expect(report).toMatch(/\| us-east-1a \| master-us-east-1a, master-us-east-1a-2, master-us-east-1a-3 \| a, a-2, a-3 \| .* \| API down: quorum lost, 0 of 3 left \|/);
+    expect(report).toMatch(/\| us-east-1b \| - \| - \| .* \| API up: quorum kept, 3 of 3 left \|/);
+    expect(report).toContain("```mermaid\nflowchart LR\n");
+    // The same picture in text, zones as columns, under the cluster's summary line.
+    const lines = r.stdout.split("\n");
+    const header = lines.indexOf("                 us-east-1a              us-east-1b");
+    expect(header).toBe(lines.findIndex((l) => l.startsWith("hacluster.example.com: ")) + 1);
+    expect(lines.slice(header).find((l) => l.startsWith("  if zone lost"))).toBe(
+      "  if zone lost   API DOWN, 0 of 3 left   API up, 3 of 3 left",
+    );
   });
 
   it("gives byte-identical output for the same specs, with readable addresses and no machine paths", async () => {

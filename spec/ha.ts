@@ -3,7 +3,8 @@
  * its members do, so what matters is how many masters each zone holds.
  */
 import { render } from "../templates";
-import { MasterSlot } from "./types";
+import { mermaidBlock, mermaidPicture, nodeShareText, outageText, specPicture } from "./ha-picture";
+import { ClusterSpec, MasterSlot } from "./types";
 
 /** What losing one zone does to the control plane. */
 export interface ZoneOutage {
@@ -14,11 +15,20 @@ export interface ZoneOutage {
   readonly keepsQuorum: boolean;
 }
 
+/** The masters of one zone. */
+export interface ZoneMasters {
+  readonly zone: string;
+  /** How many masters (etcd members) run in the zone. */
+  readonly masters: number;
+  /** Their etcd member names (`a`, `a-2`), in master order: what the picture of the cluster shows. */
+  readonly members: readonly string[];
+}
+
 /** The HA facts of one cluster. */
 export interface HaAnalysis {
   readonly masterCount: number;
   /** Masters per zone, in the order of the cluster's zones. */
-  readonly mastersPerZone: readonly { readonly zone: string; readonly masters: number }[];
+  readonly mastersPerZone: readonly ZoneMasters[];
   /** Members etcd needs up: more than half. */
   readonly quorum: number;
   /** How many masters may fail at once with the API still up. */
@@ -29,16 +39,23 @@ export interface HaAnalysis {
   readonly survivesAnyZoneOutage: boolean;
 }
 
-/** Analyses the masters of a cluster over its zones (zones without masters are included). */
-export function analyseHa(masters: readonly MasterSlot[], zones: readonly string[]): HaAnalysis {
+/**
+ * Analyses the masters of a cluster over its zones (zones without masters are included). Every view of
+ * a cluster's availability (the synthesis summary, the HA report, its picture and the pull request's
+ * picture of a plan) is drawn from this one analysis, so that they cannot disagree.
+ */
+export function analyseHa(
+  masters: readonly Pick<MasterSlot, "zone" | "member">[],
+  zones: readonly string[],
+): HaAnalysis {
   const masterCount = masters.length;
   const quorum = Math.floor(masterCount / 2) + 1;
   const allZones = [...zones, ...masters.map((m) => m.zone).filter((z) => !zones.includes(z))];
   const uniqueZones = [...new Set(allZones)];
-  const mastersPerZone = uniqueZones.map((zone) => ({
-    zone,
-    masters: masters.filter((m) => m.zone === zone).length,
-  }));
+  const mastersPerZone = uniqueZones.map((zone) => {
+    const members = masters.filter((m) => m.zone === zone).map((m) => m.member);
+    return { zone, masters: members.length, members };
+  });
   const zoneOutages = mastersPerZone.map(({ zone, masters: lost }) => ({
     zone,
     mastersLost: lost,
@@ -76,12 +93,25 @@ export interface EtcdFacts {
   readonly backupIntervalMinutes: number;
 }
 
-/** The Markdown report written to `<output>/stacks/NAME/ha-report.md`. */
-export function renderHaReport(name: string, ha: HaAnalysis, warnings: readonly string[], etcd: EtcdFacts): string {
+/**
+ * The Markdown report written to `<output>/stacks/NAME/ha-report.md`: the facts, the cluster's picture
+ * (Mermaid, which GitHub renders) and the same per zone as a table, for reading as plain text, and
+ * what the masters run.
+ */
+export function renderHaReport(spec: ClusterSpec, ha: HaAnalysis, warnings: readonly string[], etcd: EtcdFacts): string {
+  const picture = specPicture(spec, ha);
   return render("ha-report.md.hbs", {
-    name,
+    name: spec.name,
     ha,
     ...etcd,
+    picture: mermaidBlock(mermaidPicture([{ title: `${spec.name} (${spec.region})`, picture }])),
+    zones: picture.zones.map((column) => ({
+      zone: column.zone,
+      masters: column.masters.length > 0 ? column.masters.join(", ") : "-",
+      members: column.members.length > 0 ? column.members.join(", ") : "-",
+      nodes: column.nodes.length > 0 ? column.nodes.map(nodeShareText).join(", ") : "-",
+      outage: outageText(ha, column.outage),
+    })),
     zonesWithMasters: ha.mastersPerZone.filter((z) => z.masters > 0).length,
     lostZones: ha.zoneOutages.filter((o) => !o.keepsQuorum).map((o) => o.zone),
     warnings,
@@ -90,6 +120,9 @@ export function renderHaReport(name: string, ha: HaAnalysis, warnings: readonly 
 
 /** The short summary printed at synthesis, one line. */
 export function haSummaryLine(name: string, ha: HaAnalysis): string {
+  if (ha.masterCount === 0) {
+    return `${name}: no masters.`;
+  }
   const layout = ha.mastersPerZone
     .filter((z) => z.masters > 0)
     .map((z) => `${z.zone}: ${z.masters}`)

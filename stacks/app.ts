@@ -10,6 +10,7 @@ import { Worker } from "worker_threads";
 import { App } from "cdktf";
 import stableStringify from "json-stable-stringify";
 import { haSummaryLine, renderHaReport } from "../spec/ha";
+import { specPicture, textPicture } from "../spec/ha-picture";
 import { loadSpecs } from "../spec/load";
 import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
@@ -28,7 +29,7 @@ export const STACK_FILES = {
 export interface SynthesisResult {
   /** Stack names, in spec order. */
   readonly stacks: readonly string[];
-  /** One line per cluster (HA summary), then its warnings. */
+  /** Per cluster: its HA summary line, its picture as a text table (indented), then its warnings. */
   readonly summary: readonly string[];
 }
 
@@ -87,7 +88,7 @@ export async function synthesizeClusters(
   for (const { spec, ha, warnings } of specs) {
     const stackDir = path.join(outdir, "stacks", spec.name);
     const lines = warnings.map((w) => `${w.field}: ${w.message}`);
-    fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec.name, ha, lines, {
+    fs.writeFileSync(path.join(stackDir, STACK_FILES.report), renderHaReport(spec, ha, lines, {
         etcdVersion: spec.etcd.release.version,
         backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
       }));
@@ -98,7 +99,7 @@ export async function synthesizeClusters(
     for (const stale of hcl ? STACK_FILES.json : STACK_FILES.hcl) {
       fs.rmSync(path.join(stackDir, stale), { force: true });
     }
-    summary.push(haSummaryLine(spec.name, ha), ...lines.map((l) => `  warning: ${l}`));
+    summary.push(haSummaryLine(spec.name, ha), ...textPicture(specPicture(spec, ha)), ...lines.map((l) => `  warning: ${l}`));
   }
   return { stacks: specs.map((s) => s.spec.name), summary };
 }
