@@ -3,8 +3,11 @@
  * CLI with the real AWS provider (terraform validate, and an offline terraform plan where the
  * configuration needs no AWS lookup).
  */
+import { countsByKind } from "../cli/plan-kinds";
+import { mastersChange } from "../cli/plan-picture";
 import { PlanJson, ResourceChange } from "../cli/terraform";
-import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir } from "./helpers/cluster";
+import { specPicture } from "../spec/ha-picture";
+import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir, validSpec } from "./helpers/cluster";
 import { planOffline, validateStack } from "./helpers/terraform";
 
 const NAME = "hacluster.example.com";
@@ -74,6 +77,18 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
     expect(Object.keys(planned(plan, "aws_subnet"))).toHaveLength(6);
     expect(Object.keys(planned(plan, "aws_nat_gateway"))).toHaveLength(3);
   });
+
+  it("draws the same picture from its plan as from its spec, and counts 4 groups and 6 etcd volumes to create", () => {
+    const change = mastersChange(plan);
+    expect(change?.before).toBeUndefined();
+    const { spec, ha } = validSpec(SEED_1);
+    expect(change?.after).toEqual(specPicture(spec, ha));
+    const kinds = countsByKind(plan);
+    expect(kinds.find((k) => k.type === "aws_autoscaling_group")?.counts).toMatchObject({ create: 4 });
+    expect(kinds.filter((k) => k.type === "aws_ebs_volume")).toEqual([
+      { type: "aws_ebs_volume", role: "etcd", counts: { create: 6, update: 0, replace: 0, destroy: 0, forget: 0 } },
+    ]);
+  });
 });
 
 describe("seed example 2: DNS zone, extra security groups, cloud labels, an image by owner/name", () => {
@@ -96,6 +111,9 @@ describe("seed example 3: three masters in one zone of a two-zone region", () =>
     const volumes = Object.values(planned(plan as PlanJson, "aws_ebs_volume"));
     expect(volumes).toHaveLength(6);
     expect(new Set(volumes.map((v) => v.availability_zone))).toEqual(new Set(["us-east-1a"]));
+    // The plan's picture is the spec's: three members in us-east-1a, whose loss loses quorum.
+    const { spec, ha } = validSpec(SEED_3);
+    expect(mastersChange(plan as PlanJson)?.after).toEqual(specPicture(spec, ha));
   });
 });
 

@@ -7,9 +7,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { mastersChange, mastersChangeDiagram, mastersChangeLines } from "../cli/plan-picture";
 import { OFFLINE_OVERRIDE_FILE, PlanJson, writeOfflineOverride } from "../cli/terraform";
+import { mermaidBlock } from "../spec/ha-picture";
 import { applyAsIf } from "./helpers/applied-state";
 import { kopsform } from "./helpers/cli";
+import { expectGolden } from "./helpers/golden";
 import { SEED_1, snapshot, synthToDir, tempDir } from "./helpers/cluster";
 import { planOffline, requireTerraform, terraformIn } from "./helpers/terraform";
 
@@ -184,5 +187,12 @@ describe("growing a cluster that exists", () => {
       `aws_lb.api-${SLUG}`,
     ]);
     expect(byAction.create).toEqual(expect.arrayContaining(["aws_autoscaling_group.master-us-west-2b", `aws_ebs_volume.c-etcd-main-${SLUG}`]));
+    // The pull request's picture of the change: before and after side by side, from the plan alone.
+    const change = mastersChange(plan as PlanJson);
+    expect(change).toBeDefined();
+    expectGolden(
+      "plan-picture-1-to-3.md",
+      `${mermaidBlock(mastersChangeDiagram(change!))}\n\n\`\`\`text\n${mastersChangeLines(change!).join("\n")}\n\`\`\`\n`,
+    );
   });
 });
