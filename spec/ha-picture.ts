@@ -136,29 +136,20 @@ function shown(name: string): string {
 }
 
 /**
- * Characters that mean nothing to Mermaid, HTML or Markdown inside a quoted label. Everything else is
- * written as an entity code: `"` ends the label, `#...;` is an entity, `<` and `&` are HTML, `%%`
- * starts a comment, a backtick a Markdown string, `:` and `;` take part in Mermaid's `style` and
- * `classDef` rewriting, and a backtick fence would end the Markdown code block.
+ * Every character but letters, digits, space and `._,/()-`, which mean nothing to Mermaid, HTML or
+ * Markdown inside a quoted label. The others are written as entity codes: `"` ends the label, `#...;`
+ * is an entity, `<` and `&` are HTML, `%%` starts a comment, a backtick a Markdown string (and three
+ * end the Markdown fence), `:` and `;` take part in Mermaid's rewriting of `style` and `classDef` lines.
  */
-const PLAIN = /^[A-Za-z0-9 ._,/()-]$/;
+const NOT_PLAIN = /[^A-Za-z0-9 ._,/()-]/gu;
 
 /**
  * `text` as the quoted label of a Mermaid node or subgraph: `"..."`, with every character outside
- * {@link PLAIN} as Mermaid's entity code (`#quot;`, `#35;`), which Mermaid shows as the character.
+ * {@link NOT_PLAIN}'s set as Mermaid's entity code (`#quot;`, `#35;`), which Mermaid shows as the
+ * character.
  */
 export function mermaidLabel(text: string): string {
-  let out = "";
-  for (const char of shown(text)) {
-    if (PLAIN.test(char)) {
-      out += char;
-    } else if (char === '"') {
-      out += "#quot;";
-    } else {
-      out += `#${char.codePointAt(0)};`;
-    }
-  }
-  return `"${out}"`;
+  return `"${shown(text).replace(NOT_PLAIN, (char) => (char === '"' ? "#quot;" : `#${char.codePointAt(0)};`))}"`;
 }
 
 /** Several texts as one label, a line each (Mermaid's `<br>`). */
@@ -249,45 +240,42 @@ export function mermaidBlock(diagram: string): string {
  * @param width @default 100
  */
 export function textPicture(picture: ClusterPicture, width = 100): string[] {
-  const rows: { readonly head: string; readonly cells: (column: ZoneColumn) => readonly string[] }[] = [
-    { head: "masters", cells: (c) => c.masters.map(shown) },
-    { head: "etcd members", cells: (c) => c.members.map(shown) },
-    { head: "nodes", cells: (c) => c.nodes.map((n) => shown(nodeShareText(n))) },
-    { head: "if zone lost", cells: (c) => [outageText(picture.ha, c.outage, true)] },
-  ];
-  const headWidth = Math.max(...rows.map((r) => r.head.length));
-  const cellWidth = (c: ZoneColumn) => Math.max(shown(c.zone).length, ...rows.flatMap((r) => r.cells(c).map((t) => t.length)));
+  const heads = ["masters", "etcd members", "nodes", "if zone lost"];
   const indent = "  ";
-  const lines: string[] = [];
+  const headWidth = Math.max(...heads.map((h) => h.length));
+  // Per zone: its header and its cells, a list of lines per row (in the order of `heads`).
+  const columns = picture.zones.map((c) => {
+    const rows = [
+      c.masters.map(shown),
+      c.members.map(shown),
+      c.nodes.map((n) => shown(nodeShareText(n))),
+      [outageText(picture.ha, c.outage, true)],
+    ];
+    const header = shown(c.zone);
+    return { header, rows, width: Math.max(header.length, ...rows.flat().map((t) => t.length)) };
+  });
   // Zones in chunks that fit the width, each chunk a table of its own.
-  let chunk: ZoneColumn[] = [];
-  const chunks: ZoneColumn[][] = [];
-  let used = indent.length + headWidth;
-  for (const column of picture.zones) {
-    const w = 3 + cellWidth(column);
-    if (chunk.length > 0 && used + w > width) {
-      chunks.push(chunk);
-      chunk = [];
+  const chunks: (typeof columns)[] = [];
+  let used = Infinity;
+  for (const column of columns) {
+    if (used + 3 + column.width > width) {
+      chunks.push([]);
       used = indent.length + headWidth;
     }
-    chunk.push(column);
-    used += w;
+    chunks[chunks.length - 1].push(column);
+    used += 3 + column.width;
   }
-  if (chunk.length > 0) {
-    chunks.push(chunk);
-  }
-  for (const columns of chunks) {
-    const widths = columns.map(cellWidth);
+  const lines: string[] = [];
+  for (const chunk of chunks) {
     const line = (head: string, cells: readonly string[]) =>
-      `${indent}${head.padEnd(headWidth)}${cells.map((cell, i) => `   ${cell.padEnd(widths[i])}`).join("")}`.trimEnd();
-    lines.push(line("", columns.map((c) => shown(c.zone))));
-    for (const row of rows) {
-      const cells = columns.map(row.cells);
-      const height = Math.max(1, ...cells.map((c) => c.length));
+      `${indent}${head.padEnd(headWidth)}${cells.map((cell, i) => `   ${cell.padEnd(chunk[i].width)}`).join("")}`.trimEnd();
+    lines.push(line("", chunk.map((c) => c.header)));
+    heads.forEach((head, r) => {
+      const height = Math.max(1, ...chunk.map((c) => c.rows[r].length));
       for (let i = 0; i < height; i++) {
-        lines.push(line(i === 0 ? row.head : "", cells.map((c) => c[i] ?? (i === 0 ? "-" : ""))));
+        lines.push(line(i === 0 ? head : "", chunk.map((c) => c.rows[r][i] ?? (i === 0 ? "-" : ""))));
       }
-    }
+    });
   }
   lines.push(...picture.notes.map((note) => `${indent}note: ${shown(note)}`));
   return lines;
