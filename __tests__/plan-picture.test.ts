@@ -4,7 +4,14 @@
  * counts as a change of masters, where each side's zones come from, what is said when the plan does
  * not know, and that hostile names stay data.
  */
-import { mastersChange, mastersChangeDiagram, mastersChangeLines, planSidePicture } from "../cli/plan-picture";
+import {
+  mastersChange,
+  mastersChangeDiagram,
+  mastersChangeHeadline,
+  mastersChangeLines,
+  mastersChangeText,
+  planSidePicture,
+} from "../cli/plan-picture";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { MermaidResult, parseMermaid } from "./helpers/mermaid";
 
@@ -146,6 +153,37 @@ describe("what counts as a change of masters", () => {
     const gone = mastersChange(destroyed(oneToThree()));
     expect(gone?.before?.ha.masterCount).toBe(1);
     expect(mastersChangeLines(gone!)[1]).toBe("after: no masters.");
+  });
+});
+
+describe("the change in words", () => {
+  it("heads it with the counts, quorum and single-zone survival before and after, naming nothing", () => {
+    expect(mastersChangeHeadline(mastersChange(oneToThree())!)).toBe(
+      "Masters: 1 (etcd quorum 1 of 1) \u2192 3 (etcd quorum 2 of 3); survives the loss of any one zone: no \u2192 yes.",
+    );
+    expect(mastersChangeHeadline(mastersChange(fresh(oneToThree()))!)).toBe(
+      "Masters: 3 (etcd quorum 2 of 3); survives the loss of any one zone: yes.",
+    );
+    expect(mastersChangeHeadline(mastersChange(destroyed(oneToThree()))!)).toBe(
+      "Masters: 1 (etcd quorum 1 of 1) \u2192 none; survives the loss of any one zone: no \u2192 no masters.",
+    );
+  });
+
+  it("gives each side's summary line and zones as columns in plain text, one line each", () => {
+    const text = mastersChangeText(mastersChange(oneToThree())!);
+    expect(text[0]).toMatch(/^before: 1 master \(us-west-2a: 1\)/);
+    expect(text[1].trim().split(/\s+/)).toEqual(ZONES);
+    const after = text.findIndex((l) => l.startsWith("after: "));
+    expect(text[after + 1].trim().split(/\s+/)).toEqual(ZONES);
+    expect(text.slice(after).find((l) => l.startsWith("  if zone lost"))).toBe(
+      "  if zone lost   API up, 2 of 3 left   API up, 2 of 3 left   API up, 2 of 3 left",
+    );
+    const hostile = fresh(oneToThree());
+    const evil = { ...hostile, resource_changes: [...(hostile.resource_changes ?? []), change("aws_ebs_volume", "x", null, volume("x\ny", "us-west-2\nz", "x"))] };
+    const evilText = mastersChangeText(mastersChange(evil)!);
+    expect(evilText.every((l) => !l.includes("\n"))).toBe(true);
+    expect(evilText[0]).toContain("us-west-2 z: 1");
+    expect(evilText.join("\n")).toContain("x y");
   });
 });
 

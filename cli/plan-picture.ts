@@ -14,7 +14,16 @@
  * Nothing is guessed from names: what the plan leaves unknown is shown as unknown, with a note.
  */
 import { HaAnalysis, analyseHa, haSummaryLine } from "../spec/ha";
-import { ClusterPicture, PictureSide, ZoneColumn, mastersText, mermaidPicture, nodeShare } from "../spec/ha-picture";
+import {
+  ClusterPicture,
+  PictureSide,
+  ZoneColumn,
+  mastersText,
+  mermaidPicture,
+  nodeShare,
+  plainText,
+  textPicture,
+} from "../spec/ha-picture";
 import { PlanJson, ResourceChange } from "./terraform";
 
 /** One side of a plan: the values before it or after it. */
@@ -353,4 +362,51 @@ export function mastersChangeLines(change: MastersChange): string[] {
     line(label, picture),
     ...picture.notes.map((note) => `${label}: ${note}`),
   ]);
+}
+
+/** Whether a side survives the loss of any one zone: `yes`, `no`, or `unknown` when the plan does not say. */
+function survives(picture: ClusterPicture): string {
+  if (picture.ha.masterCount === 0) {
+    return "no masters";
+  }
+  if (!picture.zones.every((z) => z.outage)) {
+    return "unknown";
+  }
+  return picture.ha.survivesAnyZoneOutage ? "yes" : "no";
+}
+
+/** `3 (etcd quorum 2 of 3)`, or `none`. */
+function countText(picture: ClusterPicture): string {
+  const ha = picture.ha;
+  return ha.masterCount === 0 ? "none" : `${ha.masterCount} (etcd quorum ${ha.quorum} of ${ha.masterCount})`;
+}
+
+/**
+ * The change in one line of counts, with no name in it (safe as Markdown as it is):
+ * `Masters: 1 (etcd quorum 1 of 1) -> 3 (etcd quorum 2 of 3); survives the loss of any one zone: no -> yes.`
+ */
+export function mastersChangeHeadline(change: MastersChange): string {
+  const after = change.after;
+  if (!change.before) {
+    return `Masters: ${countText(after)}; survives the loss of any one zone: ${survives(after)}.`;
+  }
+  return (
+    `Masters: ${countText(change.before)} \u2192 ${countText(after)}; ` +
+    `survives the loss of any one zone: ${survives(change.before)} \u2192 ${survives(after)}.`
+  );
+}
+
+/**
+ * The change as plain text for terminals: per side, its summary line (see {@link mastersChangeLines})
+ * and its zones as columns (as `kopsform synth` prints a cluster). Every line is one line: names from
+ * the plan have their control characters shown as spaces.
+ */
+export function mastersChangeText(change: MastersChange): string[] {
+  const lines = mastersChangeLines(change);
+  const out: string[] = [];
+  for (const { label, picture } of labelledSides(change)) {
+    out.push(...lines.filter((l) => l.startsWith(`${label}: `)).slice(0, 1));
+    out.push(...textPicture(picture));
+  }
+  return out.map(plainText);
 }

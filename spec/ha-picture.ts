@@ -127,10 +127,18 @@ export function outageText(ha: HaAnalysis, outage: ZoneOutage | undefined, short
   return outage.keepsQuorum ? `API up: quorum kept, ${left}` : `API down: quorum lost, ${left}`;
 }
 
+/** Control characters, and the Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `text` on one line: control characters (line breaks included) as spaces. */
+export function plainText(text: string): string {
+  return text.replace(CONTROL, " ");
+}
+
 /** A name as shown: at most {@link MAX_LABEL_NAME} characters, control characters as spaces. */
 function shown(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
+  const flat = plainText(name);
   const chars = [...flat];
   return chars.length <= MAX_LABEL_NAME ? flat : `${chars.slice(0, MAX_LABEL_NAME - 1).join("")}…`;
 }
