@@ -2,7 +2,7 @@
  * A plan's changes counted by kind (the table at the top of the pull request summary), from
  * hand-built plans; the real CLI's plan of the seed's first example is counted in e2e-seed-examples.
  */
-import { actionsUsed, countsByKind } from "../cli/plan-kinds";
+import { actionsUsed, countsByKind, kindsTable } from "../cli/plan-kinds";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 
 /** A resource change with `actions`; `tags` on both sides. */
@@ -43,5 +43,35 @@ describe("counts by kind", () => {
     const creates: PlanJson = { format_version: "1.2", resource_changes: [change("aws_vpc", "main", ["create"]), change("aws_subnet", "a", ["no-op"])] };
     expect(actionsUsed(countsByKind(creates))).toEqual(["create"]);
     expect(countsByKind({ format_version: "1.2" })).toEqual([]);
+  });
+});
+
+describe("the kinds table", () => {
+  /** A stand-in for the summary's code spans (cli/markdown.ts shows values as data). */
+  const code = (value: string) => `\`${value}\``;
+
+  it("has a row per kind and a column per action that occurs, empty cells for none", () => {
+    const plan: PlanJson = {
+      format_version: "1.2",
+      resource_changes: [
+        change("aws_autoscaling_group", "a", ["create"]),
+        change("aws_autoscaling_group", "b", ["create"]),
+        change("aws_ebs_volume", "a-etcd-main", ["update"], ETCD),
+      ],
+    };
+    expect(kindsTable(countsByKind(plan), code)).toBe(
+      [
+        "| resource type | create | update |",
+        "| --- | ---: | ---: |",
+        "| `aws_autoscaling_group` | 2 | |",
+        "| `aws_ebs_volume` (etcd) | | 1 |",
+      ].join("\n"),
+    );
+    expect(kindsTable([], code)).toBe("");
+  });
+
+  it("keeps a type with a pipe in its cell", () => {
+    const plan: PlanJson = { format_version: "1.2", resource_changes: [change("evil|type", "x", ["create"])] };
+    expect(kindsTable(countsByKind(plan), code).split("\n")[2]).toBe("| `evil\\|type` | 1 |");
   });
 });

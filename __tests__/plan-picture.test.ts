@@ -5,10 +5,12 @@
  * not know, and that hostile names stay data.
  */
 import {
+  fencedBlock,
   mastersChange,
   mastersChangeDiagram,
   mastersChangeHeadline,
   mastersChangeLines,
+  mastersChangeMarkdown,
   mastersChangeText,
   planSidePicture,
 } from "../cli/plan-picture";
@@ -184,6 +186,27 @@ describe("the change in words", () => {
     expect(evilText.every((l) => !l.includes("\n"))).toBe(true);
     expect(evilText[0]).toContain("us-west-2 z: 1");
     expect(evilText.join("\n")).toContain("x y");
+  });
+});
+
+describe("the pull request's section", () => {
+  it("shows the headline, the picture, and the same in text, collapsed", () => {
+    const c = mastersChange(oneToThree())!;
+    const md = mastersChangeMarkdown(c);
+    expect(md.startsWith(`**${mastersChangeHeadline(c)}**\n\n\`\`\`mermaid\n${mastersChangeDiagram(c)}\n\`\`\`\n`)).toBe(true);
+    expect(md).toContain(`<details><summary>The masters in text</summary>\n\n\`\`\`text\n${mastersChangeText(c).join("\n")}\n\`\`\`\n\n</details>`);
+  });
+
+  it("shrinks to the headline and a note when the summary must fit a comment", () => {
+    const c = mastersChange(oneToThree())!;
+    const md = mastersChangeMarkdown(c, false);
+    expect(md).toMatch(/^\*\*Masters: [^\n]*\*\*\n\nThe picture of the masters is left out here/);
+    expect(md).not.toContain("```");
+  });
+
+  it("fences text with more backticks than any run inside it", () => {
+    expect(fencedBlock(["a", "b"], "text")).toBe("```text\na\nb\n```");
+    expect(fencedBlock(["x ```` y"])).toBe("`````\nx ```` y\n`````");
   });
 });
 

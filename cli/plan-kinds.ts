@@ -70,7 +70,33 @@ export function countsByKind(plan: PlanJson): KindCount[] {
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }
 
+/** Markdown as the content of a table cell: pipes escaped. */
+function cell(markdown: string): string {
+  return markdown.replace(/\|/g, "\\|");
+}
+
 /** The actions that occur in `kinds`, in table order: the table's columns (no empty column). */
 export function actionsUsed(kinds: readonly KindCount[]): KindAction[] {
   return KIND_ACTIONS.filter((action) => kinds.some((k) => k.counts[action] > 0));
+}
+
+/**
+ * The Markdown table of `kinds`: a row per kind, a column per action that occurs, empty cells for
+ * none. `code` shows a resource type as data (a plan may come from anywhere); the role is kopsform's
+ * own word. A pipe would end the cell even inside a code span, so it is escaped as GitHub's tables
+ * allow (`\|`, shown as `|`).
+ */
+export function kindsTable(kinds: readonly KindCount[], code: (value: string) => string): string {
+  const actions = actionsUsed(kinds);
+  if (kinds.length === 0) {
+    return "";
+  }
+  return [
+    `| resource type | ${actions.join(" | ")} |`,
+    `| --- |${actions.map(() => " ---: |").join("")}`,
+    ...kinds.map(
+      (k) =>
+        `| ${cell(code(k.type))}${k.role ? ` (${k.role})` : ""} |${actions.map((a) => (k.counts[a] > 0 ? ` ${k.counts[a]} |` : " |")).join("")}`,
+    ),
+  ].join("\n");
 }

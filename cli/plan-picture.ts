@@ -410,3 +410,40 @@ export function mastersChangeText(change: MastersChange): string[] {
   }
   return out.map(plainText);
 }
+
+/**
+ * `lines` as a fenced Markdown code block that shows them as they are: the fence is one backtick
+ * longer than any run of backticks in them (CommonMark ends a fence only with one at least as long).
+ */
+export function fencedBlock(lines: readonly string[], info = ""): string {
+  const longest = Math.max(2, ...lines.flatMap((l) => (l.match(/`+/g) ?? []).map((run) => run.length)));
+  const fence = "`".repeat(longest + 1);
+  return [`${fence}${info}`, ...lines, fence].join("\n");
+}
+
+/**
+ * The pull request's section on a change of masters: the headline in bold, then (unless `picture` is
+ * false, when the summary has to shrink to fit a comment) the Mermaid picture, and the same in plain
+ * text, collapsed. Names from the plan appear only inside the diagram's quoted labels and the fenced
+ * text block (see spec/ha-picture.ts and {@link fencedBlock}).
+ */
+export function mastersChangeMarkdown(change: MastersChange, picture = true): string {
+  const headline = `**${mastersChangeHeadline(change)}**`;
+  if (!picture) {
+    return (
+      `${headline}\n\nThe picture of the masters is left out here to stay within GitHub's comment size limit; ` +
+      "the stack's own summary shows it."
+    );
+  }
+  return [
+    headline,
+    "",
+    fencedBlock(mastersChangeDiagram(change).split("\n"), "mermaid"),
+    "",
+    "<details><summary>The masters in text</summary>",
+    "",
+    fencedBlock(mastersChangeText(change), "text"),
+    "",
+    "</details>",
+  ].join("\n");
+}
