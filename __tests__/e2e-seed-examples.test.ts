@@ -5,6 +5,7 @@
  */
 import { countsByKind } from "../cli/plan-kinds";
 import { mastersChange } from "../cli/plan-picture";
+import { changeAction } from "../cli/plan-summary";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { specPicture } from "../spec/ha-picture";
 import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir, validSpec } from "./helpers/cluster";
@@ -83,7 +84,7 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
     expect(change?.before).toBeUndefined();
     const { spec, ha } = validSpec(SEED_1);
     expect(change?.after).toEqual(specPicture(spec, ha));
-    const kinds = countsByKind(plan);
+    const kinds = countsByKind(plan, changeAction);
     expect(kinds.find((k) => k.type === "aws_autoscaling_group")?.counts).toMatchObject({ create: 4 });
     expect(kinds.filter((k) => k.type === "aws_ebs_volume")).toEqual([
       { type: "aws_ebs_volume", role: "etcd", counts: { create: 6, update: 0, replace: 0, destroy: 0, forget: 0 } },

@@ -3,6 +3,7 @@
  * hand-built plans; the real CLI's plan of the seed's first example is counted in e2e-seed-examples.
  */
 import { actionsUsed, countsByKind, kindsTable } from "../cli/plan-kinds";
+import { changeAction } from "../cli/plan-summary";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 
 /** A resource change with `actions`; `tags` on both sides. */
@@ -30,7 +31,7 @@ describe("counts by kind", () => {
   };
 
   it("counts each managed change once, by type and by whether a volume holds etcd data, sorted", () => {
-    expect(countsByKind(plan)).toEqual([
+    expect(countsByKind(plan, changeAction)).toEqual([
       { type: "aws_autoscaling_group", role: undefined, counts: { create: 0, update: 0, replace: 2, destroy: 1, forget: 0 } },
       { type: "aws_ebs_volume", role: undefined, counts: { create: 1, update: 0, replace: 0, destroy: 0, forget: 0 } },
       { type: "aws_ebs_volume", role: "etcd", counts: { create: 1, update: 1, replace: 0, destroy: 0, forget: 1 } },
@@ -39,10 +40,10 @@ describe("counts by kind", () => {
   });
 
   it("makes columns only of the actions that occur", () => {
-    expect(actionsUsed(countsByKind(plan))).toEqual(["create", "update", "replace", "destroy", "forget"]);
+    expect(actionsUsed(countsByKind(plan, changeAction))).toEqual(["create", "update", "replace", "destroy", "forget"]);
     const creates: PlanJson = { format_version: "1.2", resource_changes: [change("aws_vpc", "main", ["create"]), change("aws_subnet", "a", ["no-op"])] };
-    expect(actionsUsed(countsByKind(creates))).toEqual(["create"]);
-    expect(countsByKind({ format_version: "1.2" })).toEqual([]);
+    expect(actionsUsed(countsByKind(creates, changeAction))).toEqual(["create"]);
+    expect(countsByKind({ format_version: "1.2" }, changeAction)).toEqual([]);
   });
 });
 
@@ -59,7 +60,7 @@ describe("the kinds table", () => {
         change("aws_ebs_volume", "a-etcd-main", ["update"], ETCD),
       ],
     };
-    expect(kindsTable(countsByKind(plan), code)).toBe(
+    expect(kindsTable(countsByKind(plan, changeAction), code)).toBe(
       [
         "| resource type | create | update |",
         "| --- | ---: | ---: |",
@@ -72,6 +73,6 @@ describe("the kinds table", () => {
 
   it("keeps a type with a pipe in its cell", () => {
     const plan: PlanJson = { format_version: "1.2", resource_changes: [change("evil|type", "x", ["create"])] };
-    expect(kindsTable(countsByKind(plan), code).split("\n")[2]).toBe("| `evil\\|type` | 1 |");
+    expect(kindsTable(countsByKind(plan, changeAction), code).split("\n")[2]).toBe("| `evil\\|type` | 1 |");
   });
 });

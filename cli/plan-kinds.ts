@@ -3,8 +3,14 @@
  * cluster is some 80 creates that nobody reads one by one, but "aws_autoscaling_group: 4 create,
  * aws_ebs_volume (etcd): 6 create" is read at a glance.
  */
-import { ChangeAction, changeAction } from "./plan-summary";
+import type { ChangeAction } from "./plan-summary";
 import { PlanJson, ResourceChange } from "./terraform";
+
+/**
+ * What the summary calls a change (plan-summary.ts's `changeAction`), passed in so that both count
+ * changes the same way without importing each other.
+ */
+export type ActionOf = (change: ResourceChange) => ChangeAction | undefined;
 
 /** The actions a kind row counts, in the table's column order; `forget` is a `removed` block's "keep, don't destroy". */
 export const KIND_ACTIONS = ["create", "update", "replace", "destroy", "forget"] as const;
@@ -38,9 +44,9 @@ function roleOf(change: ResourceChange): string | undefined {
   return isEtcdVolume(change) ? "etcd" : undefined;
 }
 
-/** What a change does, counting a `removed` block's forget (which {@link changeAction} leaves out). */
-function kindAction(change: ResourceChange): KindAction | undefined {
-  const action: ChangeAction | undefined = changeAction(change);
+/** What a change does, counting a `removed` block's forget (which the summary's actions leave out). */
+function kindAction(change: ResourceChange, actionOf: ActionOf): KindAction | undefined {
+  const action = actionOf(change);
   if (action) {
     return action;
   }
@@ -51,10 +57,10 @@ function kindAction(change: ResourceChange): KindAction | undefined {
  * The managed resource changes of a plan by type (and role: etcd volumes apart from other volumes),
  * sorted by type, then role. Resources that do not change (no-op, data source reads) are not counted.
  */
-export function countsByKind(plan: PlanJson): KindCount[] {
+export function countsByKind(plan: PlanJson, actionOf: ActionOf): KindCount[] {
   const rows = new Map<string, { type: string; role?: string; counts: Record<KindAction, number> }>();
   for (const change of plan.resource_changes ?? []) {
-    const action = kindAction(change);
+    const action = kindAction(change, actionOf);
     if (!action) {
       continue;
     }
