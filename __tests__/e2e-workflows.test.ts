@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { mastersChange, mastersChangeDiagram, mastersChangeLines } from "../cli/plan-picture";
+import { renderPlanSummary } from "../cli/plan-summary";
 import { OFFLINE_OVERRIDE_FILE, PlanJson, writeOfflineOverride } from "../cli/terraform";
 import { mermaidBlock } from "../spec/ha-picture";
 import { applyAsIf } from "./helpers/applied-state";
@@ -194,5 +195,19 @@ describe("growing a cluster that exists", () => {
       "plan-picture-1-to-3.md",
       `${mermaidBlock(mastersChangeDiagram(change!))}\n\n\`\`\`text\n${mastersChangeLines(change!).join("\n")}\n\`\`\`\n`,
     );
+    // The pull request's summary of this plan: the change of masters first, then the counts, the
+    // changes by kind (the growth's new groups and etcd volumes at a glance) and the list.
+    const summary = renderPlanSummary([{ stack: NAME, plan: plan as PlanJson }]);
+    const at = [
+      "**Masters: 1 (etcd quorum 1 of 1) \u2192 3 (etcd quorum 2 of 3); survives the loss of any one zone: no \u2192 yes.**",
+      mermaidBlock(mastersChangeDiagram(change!)),
+      " to add, 3 to change, 0 to destroy, 0 to replace.**",
+      "| resource type | create | update |",
+      "<details><summary>All ",
+    ].map((part) => summary.indexOf(part));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(summary).toContain("| `aws_ebs_volume` (etcd) | 4 | 2 |");
+    expect(summary).toContain("| `aws_autoscaling_group` | 2 | |");
   });
 });

@@ -76,9 +76,13 @@ export function countsByKind(plan: PlanJson, actionOf: ActionOf): KindCount[] {
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }
 
-/** Markdown as the content of a table cell: pipes escaped. */
+/**
+ * Markdown as the content of a table cell: every pipe not already escaped gets a backslash. GitHub
+ * (cmark-gfm) ends a cell at a pipe even inside a code span, unless a backslash precedes it, whatever
+ * precedes that backslash; the cell's text then shows the pipe without it.
+ */
 function cell(markdown: string): string {
-  return markdown.replace(/\|/g, "\\|");
+  return markdown.replace(/(?<!\\)\|/g, "\\|");
 }
 
 /** The actions that occur in `kinds`, in table order: the table's columns (no empty column). */
@@ -88,11 +92,12 @@ export function actionsUsed(kinds: readonly KindCount[]): KindAction[] {
 
 /**
  * The Markdown table of `kinds`: a row per kind, a column per action that occurs, empty cells for
- * none. `code` shows a resource type as data (a plan may come from anywhere); the role is kopsform's
- * own word. A pipe would end the cell even inside a code span, so it is escaped as GitHub's tables
- * allow (`\|`, shown as `|`).
+ * none. `value` shows a resource type as data (a plan may come from anywhere: the summary passes a
+ * code span or escaped text); the role is kopsform's own word. A pipe would end the cell even inside
+ * a code span, so one that `value` left unescaped is escaped as GitHub's tables allow (`\|`, shown
+ * as `|`).
  */
-export function kindsTable(kinds: readonly KindCount[], code: (value: string) => string): string {
+export function kindsTable(kinds: readonly KindCount[], value: (text: string) => string): string {
   const actions = actionsUsed(kinds);
   if (kinds.length === 0) {
     return "";
@@ -102,7 +107,7 @@ export function kindsTable(kinds: readonly KindCount[], code: (value: string) =>
     `| --- |${actions.map(() => " ---: |").join("")}`,
     ...kinds.map(
       (k) =>
-        `| ${cell(code(k.type))}${k.role ? ` (${k.role})` : ""} |${actions.map((a) => (k.counts[a] > 0 ? ` ${k.counts[a]} |` : " |")).join("")}`,
+        `| ${cell(value(k.type))}${k.role ? ` (${k.role})` : ""} |${actions.map((a) => (k.counts[a] > 0 ? ` ${k.counts[a]} |` : " |")).join("")}`,
     ),
   ].join("\n");
 }

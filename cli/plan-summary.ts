@@ -1,9 +1,14 @@
 /**
- * The Markdown summary of Terraform plans that a pull request shows: per stack, the counts, then what
- * would destroy or replace something that holds cluster state or keeps the API available, then every
- * change. Written by `kopsform plan --summary`, `kopsform summarize` and CI (one comment per stack).
+ * The Markdown summary of Terraform plans that a pull request shows: per stack, the picture of its
+ * masters before and after when the plan changes them, the counts, then what would destroy or replace
+ * something that holds cluster state or keeps the API available, the changes counted by kind, then
+ * every change. Written by `kopsform plan --summary`, `kopsform summarize` and CI (one comment per
+ * stack).
  */
 import { PlanJson, ResourceChange } from "./terraform";
+import { countsByKind, kindsTable } from "./plan-kinds";
+import { mastersChange, mastersChangeMarkdown } from "./plan-picture";
+import { markdownValue } from "../spec/kops/report";
 import { render } from "../templates";
 
 /** GitHub refuses issue and pull request comments longer than this many characters. */
@@ -216,39 +221,91 @@ function stackContext(entry: StackPlan, detailsShown: number) {
 }
 
 /**
+ * The parts of a stack's summary that show its shape (cli/plan-picture.ts, cli/plan-kinds.ts), as
+ * Markdown computed once per summary: the renders that shrink a summary to fit only choose among them.
+ * Every name they show from the plan is neutralised: inside the Mermaid diagram's quoted labels as
+ * entity codes, in the fenced text block (fence longer than any backtick run, one line per line),
+ * and a resource type in the table as {@link markdownValue} makes it (a code span, or escaped).
+ */
+interface ShapeParts {
+  /** The masters before and after, picture included; empty when the plan does not change them. */
+  readonly pictureMd: string;
+  /** The same without the picture: its line of counts and a note (what is left when space runs out). */
+  readonly headlineMd: string;
+  /** The table of changes by kind; empty when nothing changes. */
+  readonly kindsMd: string;
+}
+
+/** The parts of {@link ShapeParts} for one stack's plan. */
+function shapeParts(plan: PlanJson): ShapeParts {
+  const masters = mastersChange(plan);
+  return {
+    pictureMd: masters ? mastersChangeMarkdown(masters, true) : "",
+    headlineMd: masters ? mastersChangeMarkdown(masters, false) : "",
+    kindsMd: kindsTable(countsByKind(plan, changeAction), markdownValue),
+  };
+}
+
+/** The largest `n` in [0, high] for which `ok(n)` holds, `ok` being monotone and holding at 0. */
+function largest(high: number, ok: (n: number) => boolean): number {
+  let yes = 0;
+  let no = high + 1;
+  while (no - yes > 1) {
+    const middle = Math.floor((yes + no) / 2);
+    if (ok(middle)) {
+      yes = middle;
+    } else {
+      no = middle;
+    }
+  }
+  return yes;
+}
+
+/**
  * The Markdown summary of `plans`, one section per stack, each starting with the marker
- * `<!-- kopsform-plan: NAME -->` by which CI finds and updates its comment. The result stays within
- * `limit` characters: only the lists of all changes are cut, first stack first, saying how many entries
- * were left out; never the counts or the dangerous changes, which are what a reviewer must see. (Only
- * a plan whose dangerous changes alone exceed the limit, some 300 of them, could still be longer.)
+ * `<!-- kopsform-plan: NAME -->` by which CI finds and updates its comment; a stack whose masters
+ * change shows them first, before and after, and a stack with changes counts them by kind between
+ * its dangerous changes and the list of them all.
+ *
+ * The result stays within `limit` characters. What shrinks, in this order, until it fits: the lists
+ * of all changes (first stack first, saying how many entries were left out); then the pictures of the
+ * masters, from the last stack back, each leaving its line of counts and a note; then the tables of
+ * kinds, from the last stack back. Never the counts, the masters' line of counts or the dangerous
+ * changes, which are what a reviewer must see. (Only a summary whose dangerous changes alone exceed
+ * the limit, some 300 of them, could still be longer.)
  * @param limit @default {@link GITHUB_COMMENT_LIMIT}
  */
 export function renderPlanSummary(plans: readonly StackPlan[], limit: number = GITHUB_COMMENT_LIMIT): string {
   const totalChanges = plans.map((p) => (p.plan.resource_changes ?? []).filter((c) => changeAction(c)).length);
-  // `budget` entries of the change lists in all, given to the stacks in order; the largest budget that
-  // fits is found by bisection (a render of 64 KiB takes milliseconds).
-  const renderWith = (budget: number): string => {
+  const shapes = plans.map((p) => shapeParts(p.plan));
+  // `budget` entries of the change lists in all, given to the stacks in order; the first `pictures`
+  // stacks draw their masters, the first `tables` count their changes by kind.
+  const renderWith = (budget: number, pictures: number, tables: number): string => {
     let left = budget;
     const stacks = plans.map((entry, i) => {
       const shown = Math.min(left, totalChanges[i]);
       left -= shown;
-      return stackContext(entry, shown);
+      return {
+        ...stackContext(entry, shown),
+        mastersMd: i < pictures ? shapes[i].pictureMd : shapes[i].headlineMd,
+        kindsMd: i < tables ? shapes[i].kindsMd : "",
+      };
     });
     return render("plan-summary.md.hbs", { stacks });
   };
-  const full = renderWith(Infinity);
+  const all = plans.length;
+  const fits = (budget: number, pictures: number, tables: number) => renderWith(budget, pictures, tables).length <= limit;
+  const full = renderWith(Infinity, all, all);
   if (full.length <= limit) {
     return full;
   }
-  let fits = 0;
-  let tooMany = totalChanges.reduce((a, b) => a + b, 0);
-  while (tooMany - fits > 1) {
-    const middle = Math.floor((fits + tooMany) / 2);
-    if (renderWith(middle).length <= limit) {
-      fits = middle;
-    } else {
-      tooMany = middle;
-    }
+  // Bisection: a render of 64 KiB takes milliseconds.
+  if (fits(0, all, all)) {
+    const total = totalChanges.reduce((a, b) => a + b, 0);
+    return renderWith(largest(total, (budget) => fits(budget, all, all)), all, all);
   }
-  return renderWith(fits);
+  if (fits(0, 0, all)) {
+    return renderWith(0, largest(all, (pictures) => fits(0, pictures, all)), all);
+  }
+  return renderWith(0, 0, largest(all, (tables) => fits(0, 0, tables)));
 }
