@@ -17,7 +17,7 @@ import {
 } from "../spec/ha-picture";
 import { SEED_1, SEED_2, SEED_3, validSpec } from "./helpers/cluster";
 import { expectGolden, goldenDiagrams } from "./helpers/golden";
-import { MermaidResult, parseMermaid } from "./helpers/mermaid";
+import { MERMAID_TEST_TIMEOUT_MS, MermaidResult, parseMermaid } from "./helpers/mermaid";
 
 const SEEDS = [
   { name: "seed-1", fields: SEED_1 },
@@ -93,7 +93,7 @@ let goldens: { file: string; diagram: string }[];
 beforeAll(() => {
   goldens = goldenDiagrams();
   parsed = parseMermaid([...seedDiagrams, hostileDiagram, sevenMasters.diagram, BROKEN, ...goldens.map((g) => g.diagram)]);
-});
+}, MERMAID_TEST_TIMEOUT_MS);
 
 /** The parse of a diagram passed in beforeAll, by position. */
 function result(index: number): Extract<MermaidResult, { ok: true }> {

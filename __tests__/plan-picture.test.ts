@@ -15,7 +15,7 @@ import {
   planSidePicture,
 } from "../cli/plan-picture";
 import { PlanJson, ResourceChange } from "../cli/terraform";
-import { MermaidResult, parseMermaid } from "./helpers/mermaid";
+import { MERMAID_TEST_TIMEOUT_MS, MermaidResult, parseMermaid } from "./helpers/mermaid";
 
 type Values = Record<string, unknown> | null;
 
@@ -326,7 +326,7 @@ describe("names from a plan are data", () => {
     diagram = mastersChangeDiagram(mastersChange(plan)!);
     const others = [oneToThree(), fresh(oneToThree()), destroyed(oneToThree())].map((p) => mastersChangeDiagram(mastersChange(p)!));
     parsed = parseMermaid([diagram, ...others]).results;
-  });
+  }, MERMAID_TEST_TIMEOUT_MS);
 
   it("(and every other picture of this file parses too, an empty side included)", () => {
     expect(parsed.map((r) => (r.ok ? r.type : r.error))).toEqual(["flowchart-v2", "flowchart-v2", "flowchart-v2", "flowchart-v2"]);

@@ -8,7 +8,7 @@ import { mastersChange, mastersChangeDiagram, mastersChangeHeadline, mastersChan
 import { GITHUB_COMMENT_LIMIT, StackPlan, renderPlanSummary } from "../cli/plan-summary";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { elementNames, gfmHtml, htmlText } from "./helpers/gfm";
-import { MermaidResult, parseMermaid } from "./helpers/mermaid";
+import { MERMAID_TEST_TIMEOUT_MS, MermaidResult, parseMermaid } from "./helpers/mermaid";
 
 const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"];
 
@@ -165,7 +165,7 @@ describe("as GitHub reads it, whatever names a plan holds", () => {
     }
     expect(parsed.subgraphs.map((s) => s.title)).toEqual(expect.arrayContaining(zones.map((z) => z.replace(/\n/g, " "))));
     expect(parsed.vertices.map((v) => v.text)).toEqual(expect.arrayContaining(["master-[x](https://evil.example)", "etcd `a`", "etcd d|e"]));
-  });
+  }, MERMAID_TEST_TIMEOUT_MS);
 
   it("keeps the text picture whole in one code block, inside its <details>", () => {
     const blocks = [...html.matchAll(/<pre><code class="language-text">([\s\S]*?)<\/code><\/pre>/g)].map((m) => htmlText(m[1]));
@@ -202,7 +202,7 @@ describe("GitHub's comment size limit, with the pictures included", () => {
     fleetPlans = Array.from({ length: 50 }, (_, i) => ({ stack: `c${i}.example.com`, plan: growth(`c${i}.example.com`, 1, 7, 200, 4) }));
     fleet = renderPlanSummary(fleetPlans);
     parsed = parseMermaid([...diagramsIn(seven), ...diagramsIn(fleet)]).results;
-  });
+  }, MERMAID_TEST_TIMEOUT_MS);
 
   it("holds for a 7-master cluster, which keeps its picture while its list of changes is cut", () => {
     expect(seven.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);

@@ -29,12 +29,25 @@ export type MermaidResult =
       readonly classes: Readonly<Record<string, readonly string[]>>;
     };
 
-/** Parses `diagrams` with Mermaid in one process; `loadMs` is how long loading jsdom and Mermaid took. */
+/**
+ * How long the parser's process may take. Loading jsdom and Mermaid takes seconds, but minutes on this
+ * 2-core machine beside the cluster simulations (over 220 s at a load of 24).
+ */
+export const MERMAID_TIMEOUT_MS = 540_000;
+
+/** The jest timeout of a test or hook that parses: the parser's, and a minute for the rest. */
+export const MERMAID_TEST_TIMEOUT_MS = MERMAID_TIMEOUT_MS + 60_000;
+
+/**
+ * Parses `diagrams` with Mermaid in one process; `loadMs` is how long loading jsdom and Mermaid took.
+ * A caller gives its test or hook {@link MERMAID_TEST_TIMEOUT_MS}, so that a slow machine fails with
+ * this function's message, not jest's bare timeout.
+ */
 export function parseMermaid(diagrams: readonly string[]): { loadMs: number; results: MermaidResult[] } {
   const r = spawnSync(process.execPath, [path.join(__dirname, "mermaid-check.mjs")], {
     input: JSON.stringify(diagrams),
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: MERMAID_TIMEOUT_MS,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) {
