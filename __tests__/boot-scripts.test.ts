@@ -13,7 +13,7 @@ import * as path from "path";
 import { gunzipSync } from "zlib";
 import { BOOT_FILES, bootArchive, bootArchiveKey, bootFile } from "../modules/boot-bundle";
 import { MAX_USER_DATA_BYTES, masterUserData, nodeUserData } from "../modules/user-data";
-import { DEFAULT_ETCD_DOWNLOAD_URL, DEFAULT_ETCD_SHA256, DEFAULT_ETCD_VERSION } from "../spec/defaults";
+import { CONTAINERD_SHA256, CONTAINERD_VERSION, DEFAULT_ETCD_DOWNLOAD_URL, DEFAULT_ETCD_SHA256, DEFAULT_ETCD_VERSION, RUNC_SHA256, RUNC_VERSION } from "../spec/defaults";
 import { decodeUserData } from "./helpers/user-data";
 
 const BOOT = path.join(__dirname, "..", "boot");
@@ -193,6 +193,21 @@ describe("the user data", () => {
       ETCD_QUORUM_WAIT_ATTEMPTS: "180",
       ETCD_CERT_DAYS: "365",
       ETCD_CERT_RENEW_DAYS: "60",
+      CONTAINERD_VERSION: CONTAINERD_VERSION,
+      CONTAINERD_SHA256_AMD64: CONTAINERD_SHA256.amd64,
+      CONTAINERD_SHA256_ARM64: CONTAINERD_SHA256.arm64,
+      CONTAINERD_DOWNLOAD_URL: "https://github.com/containerd/containerd/releases/download",
+      RUNC_VERSION: RUNC_VERSION,
+      RUNC_SHA256_AMD64: RUNC_SHA256.amd64,
+      RUNC_SHA256_ARM64: RUNC_SHA256.arm64,
+      RUNC_DOWNLOAD_URL: "https://github.com/opencontainers/runc/releases/download",
+      KUBERNETES_PACKAGE_REPOSITORY: "https://pkgs.k8s.io/core:/stable:",
+      KUBERNETES_PACKAGE_KEY_FINGERPRINT: "DE15B14486CD377B9E876E1A234654DA9A296436",
+      POD_CIDR: "100.96.0.0/11",
+      SERVICE_CIDR: "100.64.0.0/13",
+      KUBE_PROXY: "true",
+      KUBE_API_WAIT_ATTEMPTS: "120",
+      KUBE_API_WAIT_DELAY_SECONDS: "5",
     });
     expect(decoded.files.find((f) => f.path.endsWith("kopsform-boot.service.d/role.conf"))?.content).toBe("[Service]\nExecStart=/opt/kopsform/master.sh\n");
     expect(decoded.files.find((f) => f.path.endsWith("kopsform-etcd-backup@.timer.d/interval.conf"))?.content).toBe("[Timer]\nOnUnitActiveSec=15min\n");

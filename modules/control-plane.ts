@@ -11,7 +11,7 @@ import { EtcdVolumes } from "./etcd-volumes";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { CONTROL_PLANE_TAGS } from "./tags";
-import { BootTiming, EtcdRelease, masterUserData } from "./user-data";
+import { BootTiming, EtcdRelease, KubernetesRuntime, masterUserData } from "./user-data";
 
 /**
  * Seconds before a new master is health-checked. Longer than a realistic worst-case boot: the boot
@@ -54,6 +54,11 @@ export interface ControlPlaneProps {
     /** Minutes between backups. */
     readonly backupIntervalMinutes: number;
   };
+  /** The pods' and services' networks (kubeadm's ClusterConfiguration). */
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  /** The container runtime and the Kubernetes packages. @default {@link DEFAULT_KUBERNETES_RUNTIME} */
+  readonly runtime?: KubernetesRuntime;
   /** What must exist before a master launches (boot scripts, run-time config, IAM, routes). @default none */
   readonly bootDependencies?: readonly ITerraformDependable[];
   /** How long the boot waits for what takes a while. @default the defaults of {@link BootTiming} */
@@ -82,6 +87,9 @@ export class ControlPlane extends Construct {
         kubernetesVersion: props.kubernetesVersion,
         etcd: props.etcd.release,
         backupIntervalMinutes: props.etcd.backupIntervalMinutes,
+        podCidr: props.podCidr,
+        serviceCidr: props.serviceCidr,
+        runtime: props.runtime,
         timing: props.bootTiming,
       });
       return new InstanceGroup(this, master.name, {

@@ -118,6 +118,15 @@ export interface ClusterSpec {
       readonly bucket?: string;
     };
   };
+  /** What Kubernetes needs of the network and where its packages come from. */
+  readonly kubernetes: {
+    /** The pods' network. @default 100.96.0.0/11 */
+    readonly podCidr: string;
+    /** The services' network. @default 100.64.0.0/13 */
+    readonly serviceCidr: string;
+    /** @default https://pkgs.k8s.io/core:/stable: */
+    readonly packageRepository: string;
+  };
   readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number; readonly kmsKeyArn?: string };
   readonly apiLoadBalancerDeletionProtection: boolean;
   readonly apiAccessLogsBucket?: string;

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
-import { isAnywhere } from "./cidr";
+import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
 import { checkDnsName, regionOf } from "./checks";
 import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
@@ -217,6 +217,37 @@ class CrossFieldRules {
     }
     if (ok("name", "kubernetesVersion", "deployedKubernetesVersion")) {
       this.checkUpgrade();
+    }
+    if (ok("networkCidr", "podCidr", "serviceCidr")) {
+      this.checkClusterNetworks();
+    }
+  }
+
+  /**
+   * The pods' and services' networks are Kubernetes' own addresses: they may overlap neither each
+   * other nor the VPC (routes to pods and services would then shadow instances).
+   */
+  private checkClusterNetworks(): void {
+    const s = this.input;
+    const blocks = [
+      { field: "networkCidr" as const, label: "the network", cidr: s.networkCidr ?? D.DEFAULT_NETWORK_CIDR },
+      { field: "podCidr" as const, label: "the pods' network", cidr: s.podCidr ?? D.DEFAULT_POD_CIDR },
+      { field: "serviceCidr" as const, label: "the services' network", cidr: s.serviceCidr ?? D.DEFAULT_SERVICE_CIDR },
+    ].map((b) => ({ ...b, block: parseIpv4Cidr(b.cidr) }));
+    for (const [i, j] of [
+      [1, 0],
+      [2, 0],
+      [2, 1],
+    ]) {
+      const a = blocks[i];
+      const b = blocks[j];
+      if (a.block && b.block && overlaps(a.block, b.block)) {
+        this.problem(
+          a.field,
+          `${a.cidr} (${a.label}) overlaps ${b.cidr} (${b.label}, ${b.field}); choose a block outside it (kops's defaults are ` +
+            `${D.DEFAULT_POD_CIDR} for pods and ${D.DEFAULT_SERVICE_CIDR} for services).`,
+        );
+      }
     }
   }
 
@@ -607,6 +638,11 @@ class CrossFieldRules {
           retentionDays: s.etcdBackupRetentionDays ?? D.DEFAULT_ETCD_BACKUP_RETENTION_DAYS,
           bucket: s.etcdBackupBucket,
         },
+      },
+      kubernetes: {
+        podCidr: s.podCidr ?? D.DEFAULT_POD_CIDR,
+        serviceCidr: s.serviceCidr ?? D.DEFAULT_SERVICE_CIDR,
+        packageRepository: s.kubernetesPackageRepository ?? D.DEFAULT_KUBERNETES_PACKAGE_REPOSITORY,
       },
       flowLogs: {
         enabled: s.vpc ? false : (s.flowLogs ?? D.DEFAULT_FLOW_LOGS),

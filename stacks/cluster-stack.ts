@@ -21,6 +21,7 @@ import { Nodes } from "../modules/nodes";
 import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
 import { SshKey } from "../modules/ssh-key";
+import { DEFAULT_KUBERNETES_RUNTIME } from "../modules/user-data";
 import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
 
@@ -74,9 +75,31 @@ export class ClusterStack extends TerraformStack {
       backupRetentionDays: spec.etcd.backups.retentionDays,
     });
     const bootBundle = new BootBundle(this, "boot-bundle", { clusterName: spec.name, bucket: bucket.bucket.id });
+    // Instances run in private subnets, or in public ones in public topology (with public addresses).
+    const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
+    const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
+    const api = new ApiEndpoint(this, "api-endpoint", {
+      clusterName: spec.name,
+      vpcId: network.vpcId,
+      subnetIds: spec.masterZones.map(
+        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
+      ),
+      internal: spec.apiLoadBalancerType === "internal",
+      securityGroupId: securityGroups.apiElb.id,
+      deletionProtection: spec.apiLoadBalancerDeletionProtection,
+      accessLogsBucket: spec.apiAccessLogsBucket,
+      dnsZone: spec.dnsZone,
+      privateDnsZone: spec.dns === "private",
+    });
+
     const runTimeConfig = new RunTimeConfig(this, "run-time-config", {
       clusterName: spec.name,
-      values: { bucket: bucket.bucket.id, "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id },
+      values: {
+        bucket: bucket.bucket.id,
+        "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id,
+        // Where masters' certificates and kubeconfigs, and nodes, reach the API.
+        "api-endpoint": api.hostname,
+      },
     });
     const iam = new Iam(this, "iam", {
       clusterName: spec.name,
@@ -95,24 +118,7 @@ export class ClusterStack extends TerraformStack {
       ? new SshKey(this, "ssh-key", { clusterName: spec.name, publicKey: spec.sshPublicKey }).keyName
       : undefined;
 
-    // Instances run in private subnets, or in public ones in public topology (with public addresses).
-    const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
-    const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
     const instanceSubnetByZone = Object.fromEntries(spec.zones.map((z) => [z, network.subnet(instanceRole, z).id]));
-
-    const api = new ApiEndpoint(this, "api-endpoint", {
-      clusterName: spec.name,
-      vpcId: network.vpcId,
-      subnetIds: spec.masterZones.map(
-        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
-      ),
-      internal: spec.apiLoadBalancerType === "internal",
-      securityGroupId: securityGroups.apiElb.id,
-      deletionProtection: spec.apiLoadBalancerDeletionProtection,
-      accessLogsBucket: spec.apiAccessLogsBucket,
-      dnsZone: spec.dnsZone,
-      privateDnsZone: spec.dns === "private",
-    });
 
     const controlPlane = new ControlPlane(this, "control-plane", {
       clusterName: spec.name,
@@ -136,6 +142,9 @@ export class ClusterStack extends TerraformStack {
         release: spec.etcd.release,
         backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
       },
+      podCidr: spec.kubernetes.podCidr,
+      serviceCidr: spec.kubernetes.serviceCidr,
+      runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
     });
 
@@ -150,6 +159,7 @@ export class ClusterStack extends TerraformStack {
       associatePublicIp: spec.topology === "public",
       keyName,
       tags,
+      runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.nodes.policy ? [iam.nodes.policy] : [])],
     });
 
