@@ -5,6 +5,7 @@
  */
 import { CONTAINERD_SHA256, CONTAINERD_VERSION, KUBERNETES_PACKAGE_KEY_FINGERPRINT, RUNC_SHA256, RUNC_VERSION } from "../spec/defaults";
 import { SEED_1, resources, synthJson } from "./helpers/cluster";
+import { parsePolicy } from "./helpers/json-expression";
 import { decodeUserData } from "./helpers/user-data";
 
 const apiEndpoint = (json: ReturnType<typeof synthJson>) =>
@@ -70,5 +71,21 @@ describe("cluster.env of masters and nodes", () => {
       { amd64: "f6ae8efc0fa40079e1475e97cbe9d1bd3f106a28d6af78a11d9f1bd565515e60", arm64: "633301e2e32f8a5ad54031aab4901eb00308bec677dd15faa2751e8f9dab5ca4" },
     ]);
     expect(KUBERNETES_PACKAGE_KEY_FINGERPRINT).toBe("DE15B14486CD377B9E876E1A234654DA9A296436");
+  });
+});
+
+describe("what nodes may read of the run-time store", () => {
+  it("is config/ and join/ only: never a CA (pki/), etcd's markers or the cluster-wide record", () => {
+    const json = synthJson(SEED_1);
+    const policy = Object.values(resources(json, "aws_iam_role_policy")).find((p) => /aws_iam_role\.nodes-/.test(String(p.role)));
+    const statements = parsePolicy(String(policy?.policy)).Statement;
+    const ssm = statements.filter((s) => s.Action.some((a) => a.startsWith("ssm:")));
+    expect(ssm.flatMap((s) => s.Action)).toEqual(["ssm:GetParameter"]);
+    expect(ssm.flatMap((s) => s.Resource).map((r) => r.replace(/^arn:aws:ssm:[^:]+:\*:parameter/, ""))).toEqual([
+      "/kopsform/hacluster.example.com/config/*",
+      "/kopsform/hacluster.example.com/join/*",
+    ]);
+    const kms = statements.filter((s) => s.Action.some((a) => a.startsWith("kms:")));
+    expect(kms.map((s) => [s.Action, s.Condition])).toEqual([[["kms:Decrypt"], { StringEquals: { "kms:ViaService": "ssm.us-west-2.amazonaws.com" } }]]);
   });
 });

@@ -22,6 +22,7 @@ source "$HERE/steps/kubeadm.sh"
 
 main() {
   load_cluster_env CLUSTER_NAME ETCD_MEMBER KMS_KEY
+  load_instance_facts # the region, for the AWS CLI
   ETCD_MEMBERS="$(<"$KOPSFORM_STATE/etcd-members")"
   etcd_vars main
   if [[ "$(local_status)" != "true "* ]]; then
