@@ -77,6 +77,7 @@ describe.each([
   ["a fractional master count", { ...base, masterCount: 1.5 }, "masterCount", /1.5 is not a whole number/],
   ["a missing zones field", { name: base.name }, "zones", /is required/],
   ["a subnet id without a VPC", { ...base, subnets: [{ zone: "us-west-2a", type: "public", id: "subnet-12345678" }] }, "subnets", /need the VPC they belong to; add --vpc/],
+  ["a subnet id of the wrong length", { ...base, vpc: "vpc-12345678", networkCidr: "10.0.0.0/16", subnets: [{ zone: "us-west-2a", type: "public", id: "subnet-123456789" }] }, "subnets[0].id", /"subnet-123456789" is not a subnet id \(subnet- followed by 8 or 17 hex digits\)\.$/],
   ["a shared VPC without subnet ids", { ...base, vpc: "vpc-12345678", networkCidr: "10.0.0.0/16" }, "subnets", /every subnet must be a shared one; missing: public in us-west-2a/],
   ["a subnet type that the topology lacks", { ...base, subnets: [{ zone: "us-west-2a", type: "utility", cidr: "172.20.0.0/22" }] }, "subnets[0]", /type utility does not exist in public topology/],
   ["a subnet CIDR outside the network", { ...base, subnets: [{ zone: "us-west-2a", type: "public", cidr: "10.9.0.0/20" }] }, "subnets", /outside networkCidr/],

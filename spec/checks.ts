@@ -114,7 +114,7 @@ export function checkAwsId(value: string, prefix: "vpc" | "subnet"): string | un
   }
   const kind = AWS_ID_KINDS[value.split("-")[0]];
   const expected = AWS_ID_KINDS[prefix];
-  return kind
+  return kind && kind !== expected
     ? `${JSON.stringify(value)} is ${kind}, not ${expected}.`
     : `${JSON.stringify(value)} is not ${expected} (${prefix}- followed by 8 or 17 hex digits).`;
 }

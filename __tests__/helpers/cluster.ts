@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { ClusterStack } from "../../stacks/cluster-stack";
-import { synthesizeClusters } from "../../stacks/app";
+import { synthesizeClusters, synthesizeStacks } from "../../stacks/app";
 import { ValidatedSpec, validateClusterSpec } from "../../spec/validate";
 
 /** The seed's first example, as spec fields. */
@@ -56,6 +56,22 @@ export function synthJson(fields: Record<string, unknown>): TerraformJson {
   const app = Testing.app({ stackTraces: false });
   const stack = new ClusterStack(app, { spec: validSpec(fields).spec });
   return JSON.parse(Testing.synth(stack, true)) as TerraformJson;
+}
+
+/**
+ * Synthesizes one cluster's stack as the product does (an App, the stack's own preparation and every
+ * validation, written to disk), and returns the written cdk.tf.json. Slower than {@link synthJson};
+ * use it where what the real synthesis adds matters (stack-level blocks, prepareStack).
+ */
+export function synthWritten(fields: Record<string, unknown>): TerraformJson {
+  const dir = tempDir("written");
+  try {
+    const validated = validSpec(fields);
+    synthesizeStacks([validated], dir, false);
+    return JSON.parse(fs.readFileSync(path.join(dir, "stacks", validated.spec.name, "cdk.tf.json"), "utf8")) as TerraformJson;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A synthesized configuration: resource type -> name -> body. */
