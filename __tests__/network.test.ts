@@ -89,6 +89,27 @@ describe("private topology (seed example 1)", () => {
   });
 });
 
+describe("the VPC's DHCP options, as kops makes them", () => {
+  it.each([
+    ["us-west-2", SEED_1, "us-west-2.compute.internal"],
+    ["us-east-1 (EC2's historical domain)", { ...SEED_1, zones: ["us-east-1a", "us-east-1b", "us-east-1c"], masterZones: ["us-east-1a", "us-east-1b", "us-east-1c"] }, "ec2.internal"],
+    ["eu-central-1", { name: "eu.example.com", zones: ["eu-central-1a"] }, "eu-central-1.compute.internal"],
+  ])("in %s: the region's domain and Amazon's resolver, associated with the cluster's VPC", (_region, fields, domain) => {
+    const json = synthJson(fields);
+    const slug = String((fields as { name: string }).name).replace(/\./g, "-");
+    expect(resources(json, "aws_vpc_dhcp_options")).toEqual({
+      [slug]: {
+        domain_name: domain,
+        domain_name_servers: ["AmazonProvidedDNS"],
+        tags: expect.objectContaining({ Name: (fields as { name: string }).name, KubernetesCluster: (fields as { name: string }).name }),
+      },
+    });
+    expect(resources(json, "aws_vpc_dhcp_options_association")).toEqual({
+      [slug]: { vpc_id: ref("aws_vpc", slug), dhcp_options_id: ref("aws_vpc_dhcp_options", slug) },
+    });
+  });
+});
+
 describe("public topology", () => {
   const json = synthJson({ name: "public.example.com", zones: ZONES });
 
@@ -213,6 +234,7 @@ describe("a shared VPC (--vpc, --subnets, --utility-subnets)", () => {
     for (const type of [
       "aws_vpc", "aws_subnet", "aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_route_table",
       "aws_route", "aws_route_table_association", "aws_flow_log", "aws_default_security_group",
+      "aws_vpc_dhcp_options", "aws_vpc_dhcp_options_association",
     ]) {
       expect(resources(json, type)).toEqual({});
     }

@@ -1,8 +1,8 @@
 /**
- * The cluster's network, as kops lays it out: a VPC, subnets per zone (private + utility in private
- * topology, public in public topology), an internet gateway, one NAT gateway per zone for private
- * subnets, route tables, VPC flow logs and an empty default security group. With a shared VPC, none of
- * this is created and the given ids are used.
+ * The cluster's network, as kops lays it out: a VPC with its DHCP options, subnets per zone (private +
+ * utility in private topology, public in public topology), an internet gateway, one NAT gateway per
+ * zone for private subnets, route tables, VPC flow logs and an empty default security group. With a
+ * shared VPC, none of this is created and the given ids are used.
  */
 import { Fn, ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -18,6 +18,8 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcDhcpOptions } from "@cdktf/provider-aws/lib/vpc-dhcp-options";
+import { VpcDhcpOptionsAssociation } from "@cdktf/provider-aws/lib/vpc-dhcp-options-association";
 import { Construct } from "constructs";
 import { PlannedSubnet, SubnetRole } from "../spec/address-plan";
 import { IAM_NAME_MAX, clusterSlug, limitedName } from "./names";
@@ -43,6 +45,8 @@ export interface FlowLogSettings {
 /** Props of {@link Network}. */
 export interface NetworkProps {
   readonly clusterName: string;
+  /** The cluster's region, for the VPC's DHCP options (see {@link dhcpDomainName}). */
+  readonly region: string;
   /** The VPC's CIDR (kops default 172.20.0.0/16). */
   readonly networkCidr: string;
   /** Every subnet, planned (with a CIDR) or shared (with an id), from the spec's address plan. */
@@ -50,6 +54,16 @@ export interface NetworkProps {
   /** A shared VPC's id: when set, no network resource is created. @default none (kopsform creates the VPC) */
   readonly sharedVpcId?: string;
   readonly flowLogs: FlowLogSettings;
+}
+
+/**
+ * The domain name EC2 gives instances in a region, which kops sets in the DHCP options of the VPCs it
+ * creates: `ec2.internal` in us-east-1 (a historical exception), `<region>.compute.internal` elsewhere.
+ * Instances then resolve their own and each other's private DNS names (`ip-172-20-33-4.<domain>`),
+ * which kubelet registers nodes under.
+ */
+export function dhcpDomainName(region: string): string {
+  return region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
 }
 
 /** kops's SubnetType tag values. */
@@ -96,6 +110,16 @@ export class Network extends Construct {
     });
     vpc.overrideLogicalId(slug);
     this.vpcId = vpc.id;
+
+    // As kops: the VPC's own DHCP options, with Amazon's resolver and the region's domain, so that the
+    // cluster does not depend on whatever the account's default options say.
+    const dhcp = new VpcDhcpOptions(this, "dhcp-options", {
+      domainName: dhcpDomainName(props.region),
+      domainNameServers: ["AmazonProvidedDNS"],
+      tags: { Name: props.clusterName },
+    });
+    dhcp.overrideLogicalId(slug);
+    new VpcDhcpOptionsAssociation(this, "dhcp-options-association", { vpcId: vpc.id, dhcpOptionsId: dhcp.id }).overrideLogicalId(slug);
 
     // An empty default security group: nothing may rely on the VPC's allow-all default.
     new DefaultSecurityGroup(this, `default-${slug}`, { vpcId: vpc.id, tags: { Name: `default.${props.clusterName}` } });

@@ -52,6 +52,7 @@ export class ClusterStack extends TerraformStack {
 
     const network = new Network(this, "network", {
       clusterName: spec.name,
+      region: spec.region,
       networkCidr: spec.networkCidr,
       subnets: spec.subnets,
       sharedVpcId: spec.vpc,
