@@ -12,6 +12,7 @@ import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir, validSpec } from "./helper
 import { planOffline, validateStack } from "./helpers/terraform";
 
 const NAME = "hacluster.example.com";
+const ADMIN = { adminAccess: ["203.0.113.0/24"] };
 
 /** The planned `after` values of the resources of a type, by name. */
 function planned(plan: PlanJson, type: string): Record<string, Record<string, unknown>> {
@@ -93,11 +94,40 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
 });
 
 describe("seed example 2: DNS zone, extra security groups, cloud labels, an image by owner/name", () => {
-  it("passes terraform validate (the image and zone lookups need AWS, so it is not planned offline)", async () => {
-    const stacks = await synthToDir(tempDir("e2e-seed2"), [SEED_2]);
+  it.each([
+    ["as written", {}],
+    ["with --admin-access", ADMIN],
+  ])("passes terraform validate %s (the image and zone lookups need AWS, so it is not planned offline as written)", async (_what, extra) => {
+    const stacks = await synthToDir(tempDir("e2e-seed2"), [{ ...SEED_2, ...extra }]);
     const result = validateStack(stacks[NAME]);
     expect(result.diagnostics).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+});
+
+/**
+ * Each seed example with `--admin-access` (kops's usual setup, and the README's advice), planned
+ * offline; without it, examples 1 and 3 are planned above. Seed example 2's lookups need AWS, so it is
+ * planned with the default image and the hosted zone given by id (everything else as written).
+ */
+const SEED_2_OFFLINE = { ...SEED_2, image: undefined, dnsZone: "Z0123456789ABC" };
+const BOTH = ["api-hacluster-example-com", "api-public-hacluster-example-com"];
+describe.each([
+  ["seed example 1 with admin access", { ...SEED_1, ...ADMIN }, BOTH],
+  ["seed example 2 (zone by id, default image)", SEED_2_OFFLINE, ["api-hacluster-example-com"]],
+  ["seed example 2 (zone by id, default image) with admin access", { ...SEED_2_OFFLINE, ...ADMIN }, BOTH],
+  ["seed example 3 with admin access", { ...SEED_3, ...ADMIN }, BOTH],
+])("%s", (_what, fields, loadBalancers) => {
+  it("plans offline, with an internet-facing load balancer only with admin access", async () => {
+    const stacks = await synthToDir(tempDir("e2e-seed-admin"), [fields]);
+    const { plan, result } = planOffline(stacks[NAME]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(2);
+    expect(Object.keys(planned(plan as PlanJson, "aws_lb")).sort()).toEqual(loadBalancers);
+    // Every rule AWS would be sent, descriptions included, made it through the provider's checks.
+    const rules = Object.values(planned(plan as PlanJson, "aws_security_group_rule"));
+    expect(rules.length).toBeGreaterThan(10);
+    expect(rules.every((r) => typeof r.description === "string" && r.description.length > 0)).toBe(true);
   });
 });
 

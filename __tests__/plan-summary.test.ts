@@ -203,7 +203,7 @@ describe("dangerousChanges", () => {
         forcedBy: [],
       },
       { address: "aws_nat_gateway.a", type: "aws_nat_gateway", action: "destroy", what: "NAT gateway", reason: undefined, forcedBy: [] },
-      { address: "aws_lb.api", type: "aws_lb", action: "replace", what: "API load balancer", reason: undefined, forcedBy: [] },
+      { address: "aws_lb.api", type: "aws_lb", action: "replace", what: "API load balancer; its DNS name changes, and deletion protection fails the apply unless allowApiLoadBalancerDeletion is true", reason: undefined, forcedBy: [] },
       { address: "aws_iam_role.masters", type: "aws_iam_role", action: "destroy", what: "IAM role", reason: undefined, forcedBy: [] },
     ]);
   });

@@ -406,14 +406,17 @@ describe("SSH", () => {
       [cidr(SSH), "nodes", tcp(22), false],
       ["api-elb", "masters", tcp(22), false],
       ["api-elb", "nodes", tcp(22), false],
-      // The bastion reaches nothing but SSH on masters and nodes.
+      // The bastion reaches nothing but SSH on masters and nodes ...
       ["bastion", "masters", tcp(443), false],
       ["bastion", "masters", tcp(10250), false],
       ["bastion", "masters", tcp(2379), false],
       ["bastion", "masters", udp(53), false],
       ["bastion", "nodes", tcp(10250), false],
       ["bastion", "nodes", tcp(80), false],
-      ["bastion", "api-elb", tcp(443), false],
+      // ... and the API load balancers' group on 443 (kubectl through the bastion), nothing else there.
+      ["bastion", "api-elb", tcp(443), true],
+      ["bastion", "api-elb", tcp(22), false],
+      ["bastion", "api-elb", tcp(6443), false],
       ["bastion", cidr(ANYWHERE), tcp(443), false],
       ["bastion", cidr(ANYWHERE), tcp(22), false],
       ["bastion", cidr(SSH), tcp(22), false],
@@ -422,12 +425,12 @@ describe("SSH", () => {
       expect(actual(fw, row)).toBe(expected);
     });
 
-    it("has exactly two egress rules: SSH to the masters and SSH to the nodes", () => {
+    it("has exactly three egress rules: SSH to the masters and the nodes, HTTPS to the API load balancers", () => {
       const egress = fw
         .egressRules("bastion")
         .map((r) => `${r.protocol} ${r.fromPort}-${r.toPort} -> ${fw.roleOf(r.sourceGroupRef) ?? r.cidrs.join(",")}`)
         .sort();
-      expect(egress).toEqual(["tcp 22-22 -> masters", "tcp 22-22 -> nodes"]);
+      expect(egress).toEqual(["tcp 22-22 -> masters", "tcp 22-22 -> nodes", "tcp 443-443 -> api-elb"]);
     });
   });
 });
@@ -475,5 +478,129 @@ describe("extra security groups (seed example 2)", () => {
       nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 2, securityGroups: ["sg-0000aaaa", "sg-12345678"] }],
     });
     expect(json.output.node_security_group_ids.value).toEqual([nodes, "sg-12345678", "sg-0000aaaa"]);
+  });
+});
+
+describe("the API through its load balancers: private, NAT and public source addresses", () => {
+  const LB = "api-hacluster-example-com";
+  const PUBLIC_LB = "api-public-hacluster-example-com";
+  const BASTION = { bastion: true, sshAccess: [SSH], sshPublicKey: SSH_KEY };
+
+  /** `from -> lb: reachable|blocked`, for readable failures. */
+  const api = (fw: Firewall, from: Peer, lb: string) => `${peerLabel(from)} -> ${lb}: ${fw.canReachApi(from, lb) ? "reachable" : "blocked"}`;
+  const row = (from: Peer, lb: string, reachable: boolean) => `${peerLabel(from)} -> ${lb}: ${reachable ? "reachable" : "blocked"}`;
+
+  /** The configuration without the rules admitting the NAT gateways' addresses (the reviewer's removal). */
+  function withoutNatRules(json: TerraformJson): TerraformJson {
+    const copy = JSON.parse(JSON.stringify(json)) as TerraformJson;
+    const rules = copy.resource.aws_security_group_rule;
+    const removed = Object.keys(rules).filter((n) => JSON.stringify(rules[n].cidr_blocks ?? []).includes("aws_eip"));
+    expect(removed).toHaveLength(3);
+    removed.forEach((n) => delete rules[n]);
+    return copy;
+  }
+
+  describe("private topology, internal only (seed example 1 with a bastion)", () => {
+    let fw: Firewall;
+    beforeAll(() => ({ fw } = firewallOf({ ...SEED_1, ...BASTION })));
+
+    it("lets masters, nodes, the bastion and the network reach the internal load balancer, and nobody else", () => {
+      const rows: [Peer, string, boolean][] = [
+        ["masters", LB, true],
+        ["nodes", LB, true],
+        ["bastion", LB, true],
+        [cidr(VPC_CIDR), LB, true],
+        [cidr(ADMIN), LB, false],
+        [cidr(ANYWHERE), LB, false],
+      ];
+      expect(rows.map(([f, l]) => api(fw, f, l))).toEqual(rows.map(([f, l, r]) => row(f, l, r)));
+      expect([...fw.loadBalancers.keys()]).toEqual([LB]);
+    });
+
+    it("is modelled so that a group reference does not match traffic that arrives from a public address", () => {
+      // The same rules in front of an internet-facing load balancer: the members' traffic arrives from the
+      // NAT gateways' addresses, which nothing here admits, so the group references no longer help.
+      const json = synthJson({ ...SEED_1, ...BASTION });
+      (json.resource.aws_lb[LB] as Record<string, unknown>).internal = false;
+      const exposed = new Firewall(json, NAME);
+      expect(["masters", "nodes", "bastion"].map((r) => api(exposed, r as Role, LB))).toEqual(
+        ["masters", "nodes", "bastion"].map((r) => row(r as Role, LB, false)),
+      );
+      expect(exposed.canReach("nodes", "api-elb", tcp(443))).toBe(true);
+    });
+  });
+
+  describe("private topology with adminAccess: members reach the internet-facing load balancer through their NAT gateways", () => {
+    let json: TerraformJson;
+    let fw: Firewall;
+    beforeAll(() => ({ json, fw } = firewallOf({ ...SEED_1, ...BASTION, adminAccess: [ADMIN] })));
+
+    it("sends the masters' and nodes' traffic to public addresses from their zone's NAT gateway", () => {
+      const zones = ["us-west-2a", "us-west-2b", "us-west-2c"];
+      const nat = (z: string) => `\${aws_eip.${z}-hacluster-example-com.public_ip}/32`;
+      expect(fw.publicSources("masters").map((s) => [s.subnet, s.kind === "nat" ? s.cidr : s.kind])).toEqual(
+        zones.map((z) => [`${z}-hacluster-example-com`, nat(z)]),
+      );
+      expect(new Set(fw.publicSources("nodes").map((s) => (s.kind === "nat" ? s.cidr : s.kind)))).toEqual(new Set(zones.map(nat)));
+      // The bastion sits in a utility subnet with a public address of its own.
+      expect(new Set(fw.publicSources("bastion").map((s) => s.kind))).toEqual(new Set(["own-public-address"]));
+    });
+
+    it.each([
+      ["masters", PUBLIC_LB, true],
+      ["nodes", PUBLIC_LB, true],
+      [cidr(ADMIN), PUBLIC_LB, true],
+      [cidr("198.51.100.7/32"), PUBLIC_LB, true],
+      [cidr(UNLISTED), PUBLIC_LB, false],
+      [cidr(ANYWHERE), PUBLIC_LB, false],
+      // The bastion's own public address is not admitted: kubectl through the bastion uses api.internal.NAME.
+      ["bastion", PUBLIC_LB, false],
+      ["masters", LB, true],
+      ["nodes", LB, true],
+      ["bastion", LB, true],
+      [cidr(ADMIN), LB, true],
+    ] as [Peer, string, boolean][])("%j -> %s: %s", (from, lb, reachable) => {
+      expect(api(fw, from, lb)).toBe(row(from, lb, reachable));
+    });
+
+    it("loses the members' path to the internet-facing load balancer without the NAT gateways' rules (and keeps the internal one)", () => {
+      const cut = new Firewall(withoutNatRules(json), NAME);
+      expect(["masters", "nodes"].map((r) => api(cut, r as Role, PUBLIC_LB))).toEqual(["masters", "nodes"].map((r) => row(r as Role, PUBLIC_LB, false)));
+      expect(["masters", "nodes"].map((r) => api(cut, r as Role, LB))).toEqual(["masters", "nodes"].map((r) => row(r as Role, LB, true)));
+    });
+
+    it("keeps the bastion off the internet-facing load balancer even when adminAccess admits the whole internet: it sends nothing to the internet", () => {
+      const open = firewallOf({ ...SEED_1, ...BASTION, adminAccess: [ANYWHERE] }).fw;
+      expect(api(open, "bastion", PUBLIC_LB)).toBe(row("bastion", PUBLIC_LB, false));
+      expect(api(open, "nodes", PUBLIC_LB)).toBe(row("nodes", PUBLIC_LB, true));
+      expect(api(open, "bastion", LB)).toBe(row("bastion", LB, true));
+    });
+  });
+
+  describe("public topology with adminAccess: members have only their own public addresses", () => {
+    let fw: Firewall;
+    beforeAll(() => ({ fw } = firewallOf({ ...SEED_1, topology: "public", adminAccess: [ADMIN] })));
+
+    it("sends the members' traffic to public addresses from their own public address", () => {
+      expect(new Set(fw.publicSources("nodes").map((s) => s.kind))).toEqual(new Set(["own-public-address"]));
+      expect(new Set(fw.publicSources("masters").map((s) => s.kind))).toEqual(new Set(["own-public-address"]));
+    });
+
+    it.each([
+      // Nothing can admit an instance's ephemeral public address but 0.0.0.0/0: members use the internal load balancer.
+      ["masters", PUBLIC_LB, false],
+      ["nodes", PUBLIC_LB, false],
+      [cidr(ADMIN), PUBLIC_LB, true],
+      [cidr(UNLISTED), PUBLIC_LB, false],
+      ["masters", LB, true],
+      ["nodes", LB, true],
+    ] as [Peer, string, boolean][])("%j -> %s: %s", (from, lb, reachable) => {
+      expect(api(fw, from, lb)).toBe(row(from, lb, reachable));
+    });
+
+    it("lets members reach the internet-facing load balancer too when adminAccess is 0.0.0.0/0", () => {
+      const open = firewallOf({ ...SEED_1, topology: "public", adminAccess: [ANYWHERE] }).fw;
+      expect(["masters", "nodes"].map((r) => api(open, r as Role, PUBLIC_LB))).toEqual(["masters", "nodes"].map((r) => row(r as Role, PUBLIC_LB, true)));
+    });
   });
 });

@@ -118,7 +118,9 @@ function dangerOf(change: ResourceChange): string | undefined {
     case "aws_nat_gateway":
       return "NAT gateway";
     case "aws_lb":
-      return "API load balancer";
+      // A network load balancer cannot change its scheme or drop a subnet in place; a new one has a new
+      // DNS name, and kopsform turns deletion protection on (issue 11).
+      return "API load balancer; its DNS name changes, and deletion protection fails the apply unless allowApiLoadBalancerDeletion is true";
     case "aws_iam_role":
       return "IAM role";
     default:

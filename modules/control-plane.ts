@@ -37,8 +37,8 @@ export interface ControlPlaneProps {
   readonly subnetIdByZone: Readonly<Record<string, string>>;
   /** Public addresses for masters in public subnets (public topology). @default false */
   readonly associatePublicIp?: boolean;
-  /** The API target group the masters register with. */
-  readonly apiTargetGroupArn: string;
+  /** The API target groups the masters register with (one per API load balancer). */
+  readonly apiTargetGroupArns: readonly string[];
   /** @default none */
   readonly keyName?: string;
   /** Cluster tags and cloud labels. */
@@ -111,7 +111,7 @@ export class ControlPlane extends Construct {
         dependsOn: props.bootDependencies,
         associatePublicIp: props.associatePublicIp,
         keyName: props.keyName,
-        targetGroupArns: [props.apiTargetGroupArn],
+        targetGroupArns: [...props.apiTargetGroupArns],
         healthCheckGracePeriod: MASTER_HEALTH_CHECK_GRACE_SECONDS,
         tags: {
           ...props.tags,

@@ -8,11 +8,15 @@
  *   and weave 6783-6784, pod traffic);
  * - nodes -> masters: every TCP and UDP port except etcd's (see {@link NODE_BLOCKED_MASTER_PORTS}),
  *   plus IP-in-IP for the CNIs that tunnel with it;
- * - API load balancer: TCP 443 (and ICMP "fragmentation needed") from `adminAccess`, from the
- *   cluster's own groups (internal load balancer) or its NAT gateways' addresses (internet-facing);
- *   it forwards to the masters on 443 only;
+ * - API load balancers (one group for both, see modules/api-endpoint.ts): TCP 443 (and ICMP
+ *   "fragmentation needed") from `adminAccess`; from the masters', nodes' and bastion's groups, which
+ *   match only at the internal load balancer (traffic reaches it from private addresses); and, for an
+ *   internet-facing load balancer in private topology, from the cluster's NAT gateways' addresses,
+ *   where members reaching its public address come from. They forward to the masters on 443 only;
  * - SSH: nothing by default; from `sshAccess` to masters and nodes, or with a bastion from `sshAccess`
  *   to the bastion and from the bastion to masters and nodes only;
+ * - the bastion reaches masters and nodes on SSH and the API's internal load balancer on 443 (kubectl
+ *   through an SSH tunnel), nothing else;
  * - egress: masters and nodes may reach anything, as in kops (image pulls, AWS APIs, package mirrors
  *   through the NAT gateways); this is a documented, accepted scanner finding (see the README).
  */
@@ -121,6 +125,8 @@ export class SecurityGroups extends Construct {
     }
 
     // The API: from the admins' networks and from the cluster itself, forwarded to the masters only.
+    // Group references match traffic at the internal load balancer only: an internet-facing one sees
+    // public source addresses (see clusterEgressAddresses).
     for (const cidr of props.adminAccess) {
       this.ingress({ cidr }, apiElb, "tcp", 443, 443, `admin access ${cidr} to the API load balancer: tcp 443`);
       const icmp = cidr.includes(":") ? "icmpv6" : "icmp";
@@ -146,6 +152,10 @@ export class SecurityGroups extends Construct {
         this.ingress(bastion, target, "tcp", 22, 22, `SSH from the bastion to ${target.name}`);
         this.egress(bastion, target, "tcp", 22, 22, `bastion to ${target.name}: SSH only`);
       }
+      // kubectl through the bastion (an SSH tunnel to api.internal.NAME): the internal load balancer
+      // sees the bastion's private address, so the group reference matches there (and only there).
+      this.ingress(bastion, apiElb, "tcp", 443, 443, "bastion to the internal API load balancer: tcp 443");
+      this.egress(bastion, apiElb, "tcp", 443, 443, "bastion to the internal API load balancer: tcp 443");
     } else {
       for (const cidr of props.sshAccess) {
         for (const target of [masters, nodes]) {

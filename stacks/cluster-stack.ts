@@ -79,13 +79,13 @@ export class ClusterStack extends TerraformStack {
     // Instances run in private subnets, or in public ones in public topology (with public addresses).
     const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
     const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
+    // Both load balancers span every zone of the cluster (not only the master zones), so that removing
+    // or moving a master never changes their subnets (see modules/api-endpoint.ts).
     const api = new ApiEndpoint(this, "api-endpoint", {
       clusterName: spec.name,
       vpcId: network.vpcId,
-      subnetIds: spec.masterZones.map(
-        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
-      ),
-      internal: spec.apiLoadBalancerType === "internal",
+      internalSubnetIds: spec.zones.map((z) => network.subnet(instanceRole, z).id),
+      publicSubnetIds: spec.apiLoadBalancerType === "public" ? spec.zones.map((z) => network.subnet(publicRole, z).id) : undefined,
       securityGroupId: securityGroups.apiElb.id,
       deletionProtection: spec.apiLoadBalancerDeletionProtection,
       accessLogsBucket: spec.apiAccessLogsBucket,
@@ -98,8 +98,9 @@ export class ClusterStack extends TerraformStack {
       values: {
         bucket: bucket.bucket.id,
         "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id,
-        // Where masters' certificates and kubeconfigs, and nodes, reach the API.
-        "api-endpoint": api.hostname,
+        // Where masters' certificates and kubeconfigs, and nodes, reach the API: the internal load
+        // balancer, which admits them by security group wherever they run (issue 11).
+        "api-endpoint": api.internalHostname,
       },
     });
     const iam = new Iam(this, "iam", {
@@ -132,7 +133,7 @@ export class ClusterStack extends TerraformStack {
       securityGroupIds: [securityGroups.masters.id, ...spec.masterSecurityGroups],
       subnetIdByZone: instanceSubnetByZone,
       associatePublicIp: spec.topology === "public",
-      apiTargetGroupArn: api.targetGroup.arn,
+      apiTargetGroupArns: api.targetGroups.map((g) => g.arn),
       keyName,
       tags,
       etcd: {
@@ -209,6 +210,11 @@ export class ClusterStack extends TerraformStack {
       output(`subnet_${prefix}${subnet.zone}_id`, subnet.id, `The ${subnet.role} subnet of ${subnet.zone}.`);
     }
     output("kube_api_hostname", api.hostname, "Where kubectl reaches the API (api.NAME with a DNS zone).");
+    output(
+      "kube_api_internal_hostname",
+      api.internalHostname,
+      "Where the cluster's members and the bastion reach the API (api.internal.NAME with a DNS zone).",
+    );
 
     this.node.addValidation({ validate: () => duplicateAddresses(this) });
   }

@@ -374,6 +374,12 @@ class Placeholders {
       if (name === "owner_id" || name.endsWith("account_id")) {
         return "000000000000";
       }
+      if (name === "public_ip" || name === "private_ip") {
+        // An address, since configurations build CIDRs from it (`${aws_eip.x.public_ip}/32`); from the
+        // documentation ranges, so that it can never be mistaken for a real one.
+        const n = Number(this.next());
+        return `${name === "public_ip" ? "203.0.113" : "10.255.255"}.${(n % 254) + 1}`;
+      }
       return `kopsform-${name.replace(/_/g, "-")}-${this.next()}`;
     }
     if (type === "number") {

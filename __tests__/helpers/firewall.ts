@@ -17,9 +17,19 @@
  *   from_port <= port <= to_port. ICMP/ICMPv6 rules carry the type in from_port and the code in
  *   to_port (-1 = any). Other IP protocols (4 = IP-in-IP) match on the protocol alone.
  *
+ * - Load balancers ({@link Firewall.canReachApi}): traffic to an internal load balancer comes from the
+ *   sender's private address, so group references match it. Traffic to an internet-facing one leaves
+ *   the VPC and comes back from a public address: the NAT gateway's Elastic IP of the sender's zone
+ *   when its subnet routes to the internet through a NAT gateway, or the instance's own ephemeral
+ *   public address when its subnet routes to the internet gateway (public topology). A security-group
+ *   reference never matches a public address, and neither does a rule's VPC CIDR; an ephemeral public
+ *   address is contained in 0.0.0.0/0 only ({@link SOME_PUBLIC_IPV4}). The path of each role is read
+ *   from the configuration: auto-scaling groups, their launch templates (groups, public address) and
+ *   subnets, the subnets' route tables and default routes, the NAT gateways' Elastic IPs.
+ *
  * The evaluator refuses configurations it cannot judge (inline ingress/egress blocks on a group, the
- * newer `aws_vpc_security_group_*_rule` resources, prefix lists, a rule on a group it does not know),
- * so a test can never pass because a rule went unseen.
+ * newer `aws_vpc_security_group_*_rule` resources, prefix lists, a rule on a group it does not know,
+ * a path through a subnet or route it cannot find), so a test can never pass because a rule went unseen.
  */
 import { TerraformJson, resources } from "./cluster";
 
@@ -28,8 +38,27 @@ export type Role = "masters" | "nodes" | "api-elb" | "bastion";
 
 export const ROLES: readonly Role[] = ["masters", "nodes", "api-elb", "bastion"];
 
-/** One end of a flow: one of our groups, or an address block. */
+/** One end of a flow: one of our groups, or an address block (or {@link SOME_PUBLIC_IPV4}). */
 export type Peer = Role | { readonly cidr: string };
+
+/**
+ * A public IPv4 address known only to be public: an instance's ephemeral public address, or an
+ * internet-facing load balancer's. Only 0.0.0.0/0 contains it.
+ */
+export const SOME_PUBLIC_IPV4 = "some-public-ipv4";
+
+/** Where a role's packets to a public address come from, per subnet its instances run in. */
+export type PublicSource =
+  | { readonly subnet: string; readonly kind: "nat"; readonly cidr: string }
+  | { readonly subnet: string; readonly kind: "own-public-address" }
+  | { readonly subnet: string; readonly kind: "no-route" };
+
+/** An API load balancer as emitted. */
+export interface LoadBalancer {
+  readonly internal: boolean;
+  /** The roles whose groups the load balancer carries. */
+  readonly groups: readonly Role[];
+}
 
 /** What is sent: TCP/UDP to a port, an ICMP type/code, or another IP protocol by number ("4"). */
 export type Traffic =
@@ -82,6 +111,7 @@ export class Firewall {
   private readonly groupRefs = new Map<Role, string>();
 
   constructor(json: TerraformJson, clusterName: string) {
+    this.json = json;
     const groups = resources(json, "aws_security_group");
     for (const [name, body] of Object.entries(groups)) {
       if (body.ingress !== undefined || body.egress !== undefined) {
@@ -110,7 +140,23 @@ export class Firewall {
       }
       return rule;
     });
+    this.loadBalancers = new Map(
+      Object.entries(resources(json, "aws_lb")).map(([name, body]) => {
+        const groups = ((body.security_groups ?? []) as string[]).map((ref) => {
+          const role = this.roleOf(ref);
+          if (!role) {
+            throw new Error(`aws_lb.${name} carries ${ref}, which is not one of the cluster's groups.`);
+          }
+          return role;
+        });
+        return [name, { internal: body.internal === true || body.internal === "true", groups }];
+      }),
+    );
   }
+
+  /** The API load balancers, by Terraform name. */
+  readonly loadBalancers: ReadonlyMap<string, LoadBalancer>;
+  private readonly json: TerraformJson;
 
   /** `${aws_security_group.<name>.id}` of a role's group; throws when the cluster has no such group. */
   ref(role: Role): string {
@@ -150,6 +196,93 @@ export class Firewall {
     return ingressOk && egressOk;
   }
 
+  /**
+   * Whether `from` reaches the masters on TCP 443 through the load balancer `lbName` (a Terraform
+   * name): the hop to the load balancer (from private addresses to an internal one, from public
+   * addresses to an internet-facing one, see the module comment), then the load balancer's hop to the
+   * masters. A role reaches it only when every subnet its instances run in does.
+   */
+  canReachApi(from: Peer, lbName: string): boolean {
+    const lb = this.loadBalancers.get(lbName);
+    if (!lb) {
+      throw new Error(`the configuration has no aws_lb.${lbName} (it has ${[...this.loadBalancers.keys()].join(", ")})`);
+    }
+    const https = tcp(443);
+    const admitted = (source: Peer) =>
+      lb.groups.some((g) => this.ingressRules(g).some((r) => matchesTraffic(r, https) && this.matchesPeer(r, source)));
+    let arrives: boolean;
+    if (typeof from !== "string") {
+      arrives = admitted(from);
+    } else if (lb.internal) {
+      arrives = lb.groups.some((g) => this.canReach(from, g, https));
+    } else {
+      // The sender's egress must let it reach a public address; the load balancer sees the sender's public source.
+      const leaves = this.egressRules(from).some((r) => matchesTraffic(r, https) && this.matchesPeer(r, { cidr: SOME_PUBLIC_IPV4 }));
+      const sources = this.publicSources(from);
+      arrives =
+        leaves &&
+        sources.every((s) => s.kind !== "no-route" && admitted({ cidr: s.kind === "nat" ? s.cidr : SOME_PUBLIC_IPV4 }));
+    }
+    const forwards = lb.groups.some((g) => this.canReach(g, "masters", https));
+    return arrives && forwards;
+  }
+
+  /**
+   * Where the instances of a role send from when they reach a public address, one entry per subnet
+   * they run in, read from the auto-scaling groups whose launch templates carry the role's group.
+   */
+  publicSources(role: Role): PublicSource[] {
+    const ref = this.ref(role);
+    const templates = resources(this.json, "aws_launch_template");
+    const sources: PublicSource[] = [];
+    for (const [asgName, asg] of Object.entries(resources(this.json, "aws_autoscaling_group"))) {
+      const lt = (asg.launch_template as { id?: string } | undefined)?.id;
+      const ltName = referenced("aws_launch_template", "id", lt);
+      const template = ltName ? templates[ltName] : undefined;
+      if (!template) {
+        throw new Error(`aws_autoscaling_group.${asgName} uses ${String(lt)}, a launch template the evaluator cannot find.`);
+      }
+      const nic = ((template.network_interfaces ?? []) as Record<string, unknown>[])[0] ?? {};
+      const groups = [...((template.vpc_security_group_ids ?? []) as string[]), ...((nic.security_groups ?? []) as string[])];
+      if (!groups.includes(ref)) {
+        continue;
+      }
+      const publicAddress = nic.associate_public_ip_address === true || nic.associate_public_ip_address === "true";
+      for (const subnetRef of (asg.vpc_zone_identifier ?? []) as string[]) {
+        sources.push(this.publicSourceOf(subnetRef, publicAddress));
+      }
+    }
+    if (sources.length === 0) {
+      throw new Error(`no auto-scaling group runs instances of the ${role} group`);
+    }
+    return sources;
+  }
+
+  /** The public source of an instance in a subnet: its default route's NAT gateway, or its own address behind the internet gateway. */
+  private publicSourceOf(subnetRef: string, publicAddress: boolean): PublicSource {
+    const subnet = referenced("aws_subnet", "id", subnetRef);
+    if (!subnet || !resources(this.json, "aws_subnet")[subnet]) {
+      throw new Error(`${subnetRef} is not a subnet of the configuration; the evaluator cannot follow its routes.`);
+    }
+    const association = Object.values(resources(this.json, "aws_route_table_association")).find((a) => a.subnet_id === subnetRef);
+    const table = association?.route_table_id;
+    const route = Object.values(resources(this.json, "aws_route")).find(
+      (r) => r.route_table_id === table && r.destination_cidr_block === "0.0.0.0/0",
+    );
+    const nat = referenced("aws_nat_gateway", "id", route?.nat_gateway_id);
+    if (nat) {
+      const eip = referenced("aws_eip", "id", resources(this.json, "aws_nat_gateway")[nat]?.allocation_id);
+      if (!eip) {
+        throw new Error(`aws_nat_gateway.${nat} has no Elastic IP the evaluator can find.`);
+      }
+      return { subnet, kind: "nat", cidr: `\${aws_eip.${eip}.public_ip}/32` };
+    }
+    if (referenced("aws_internet_gateway", "id", route?.gateway_id) && publicAddress) {
+      return { subnet, kind: "own-public-address" };
+    }
+    return { subnet, kind: "no-route" };
+  }
+
   /** Whether a rule's other end (source of an ingress rule, destination of an egress rule) covers `peer`. */
   matchesPeer(rule: Rule, peer: Peer): boolean {
     if (typeof peer === "string") {
@@ -162,6 +295,12 @@ export class Firewall {
     }
     return rule.cidrs.some((c) => contains(c, peer.cidr));
   }
+}
+
+/** `${<type>.<name>.<attr>}` -> name. */
+function referenced(type: string, attr: string, value: unknown): string | undefined {
+  const m = new RegExp(`^\\$\\{${type}\\.([A-Za-z0-9_-]+)\\.${attr}\\}$`).exec(String(value));
+  return m?.[1];
 }
 
 /** A short label for test names and messages: `masters`, `203.0.113.0/24`, `tcp/443`. */
@@ -280,6 +419,9 @@ const APPLY_TIME_ADDRESS = /^\$\{aws_eip\.[A-Za-z0-9_-]+\.public_ip\}\/32$/;
 
 /** Whether block `outer` contains block `inner` (same family). */
 export function contains(outer: string, inner: string): boolean {
+  if (outer === SOME_PUBLIC_IPV4 || inner === SOME_PUBLIC_IPV4) {
+    return inner === SOME_PUBLIC_IPV4 && (outer === SOME_PUBLIC_IPV4 || outer === "0.0.0.0/0");
+  }
   if (APPLY_TIME_ADDRESS.test(outer) || APPLY_TIME_ADDRESS.test(inner)) {
     return outer === inner;
   }
