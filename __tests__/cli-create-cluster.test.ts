@@ -64,7 +64,10 @@ describe("the seed's examples as create cluster commands", () => {
       masterSize: "t2.medium",
       topology: "private",
       networking: "kopeio-vxlan",
+      // The record of the cluster's etcd members, as kops keeps etcdClusters.members.
+      etcdMembers: ["a", "b", "c"],
     });
+    expect(readSpec(dir, "hacluster.example.com")).not.toHaveProperty("retiredEtcdMembers");
     const [loaded] = loadSpecs(path.join(dir, "clusters"));
     expect(loaded.spec.masters.map((m) => m.name)).toEqual(["master-us-west-2a", "master-us-west-2b", "master-us-west-2c"]);
   });
@@ -227,6 +230,27 @@ describe("refusals", () => {
     expect(fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8")).toBe(before);
     expect((await kopsform([...args.slice(0, -1), "--node-count", "5", "--yes", "x.example.com"])).code).toBe(0);
     expect(loadSpecs(dir)[0].spec.nodeGroups[0].minSize).toBe(5);
+  });
+
+  it("never drops recorded etcd members when overwriting with --yes, and keeps the retired ones", async () => {
+    const dir = tempDir("overwrite-etcd");
+    const flags = ["create", "cluster", "--zones", "us-west-2a,us-west-2b,us-west-2c", "--config-dir", dir, "--yes"];
+    expect((await kopsform([...flags, "--master-count", "3", "x.example.com"])).code).toBe(0);
+    const three = fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8");
+    const fewer = await kopsform([...flags, "--master-count", "1", "x.example.com"]);
+    expect(fewer.code).toBe(1);
+    expect(fewer.stderr.trim()).toMatch(
+      /^--master-zones: .*x\.example\.com\.yaml records etcd members b, c that these flags no longer give; create cluster --yes never removes masters\./,
+    );
+    expect(fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8")).toBe(three);
+    // A spec whose member c was retired by hand: overwriting keeps c retired (its volumes stay forgotten).
+    fs.writeFileSync(
+      path.join(dir, "x.example.com.yaml"),
+      three.replace(/masterZones:[\s\S]*?masterCount: 3/, "masterZones:\n  - us-west-2a\nmasterCount: 1").replace(/etcdMembers:[\s\S]*$/, "etcdMembers: [a]\nretiredEtcdMembers: [b, c]\n"),
+    );
+    expect(loadSpecs(dir)[0].spec.retiredEtcdMembers).toEqual(["b", "c"]);
+    expect((await kopsform([...flags, "--master-zones", "us-west-2a", "--node-count", "2", "x.example.com"])).code).toBe(0);
+    expect(loadSpecs(dir)[0].spec).toMatchObject({ etcdMembers: ["a"], retiredEtcdMembers: ["b", "c"], nodeGroups: [{ minSize: 2 }] });
   });
 
   it("prints no stack trace for user errors from the real command", () => {

@@ -84,7 +84,11 @@ fs.writeFileSync(${JSON.stringify(state)}, JSON.stringify(edits));
     const before = fs.readFileSync(file, "utf8");
     const asked: string[] = [];
     const err: string[] = [];
-    const editor = scriptedEditor(dir, ["masterCount: 3 => masterCount: 2", "masterCount: 2 => masterCount: 5"]);
+    // Five masters need their two new etcd members recorded (spec/etcd-members.ts).
+    const editor = scriptedEditor(dir, [
+      "masterCount: 3 => masterCount: 2",
+      "masterCount: 2\netcdMembers: => masterCount: 5\netcdMembers:\n  - a-2\n  - b-2",
+    ]);
     let fileDuringSecondEdit = "";
     await editCluster(
       { name: NAME, configDir: dir },

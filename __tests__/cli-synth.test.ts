@@ -8,7 +8,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { kopsform, kopsformProcess } from "./helpers/cli";
 import { PARALLEL_FLEET_SIZE } from "../stacks/app";
-import { SEED_1, SEED_3, snapshot, tempDir } from "./helpers/cluster";
+import { SEED_1, SEED_3, snapshot, specFile, tempDir } from "./helpers/cluster";
 
 const NAME = "hacluster.example.com";
 
@@ -17,7 +17,7 @@ function project(specs: Record<string, unknown>[]): string {
   const dir = tempDir("synth");
   fs.mkdirSync(path.join(dir, "clusters"));
   for (const spec of specs) {
-    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(spec));
+    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), specFile(spec));
   }
   return dir;
 }
@@ -88,9 +88,9 @@ describe("kopsform synth", () => {
     const before = snapshot(path.join(dir, "cdktf.out"));
     fs.writeFileSync(
       path.join(dir, "clusters", "broken.example.com.yaml"),
-      YAML.stringify({ name: "broken.example.com", zones: ["us-west-2a", "us-west-2b"], masterZones: ["us-west-2a", "us-west-2b"] }),
+      specFile({ name: "broken.example.com", zones: ["us-west-2a", "us-west-2b"], masterZones: ["us-west-2a", "us-west-2b"] }),
     );
-    fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), YAML.stringify({ ...SEED_1, nodeSize: "huge" }));
+    fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), specFile({ ...SEED_1, nodeSize: "huge" }));
     const r = await synth(dir);
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n").sort()).toEqual([
@@ -113,7 +113,7 @@ describe("kopsform synth", () => {
 
   it("reports a file-name mismatch together with the spec's other problems", async () => {
     const dir = project([]);
-    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), YAML.stringify({ ...SEED_1, nodeSize: "huge" }));
+    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), specFile({ ...SEED_1, nodeSize: "huge" }));
     const r = await synth(dir);
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n").sort()).toEqual([
@@ -124,7 +124,7 @@ describe("kopsform synth", () => {
 
   it("refuses a spec whose file name does not match its name, and YAML it cannot parse", async () => {
     const dir = project([]);
-    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), YAML.stringify(SEED_1));
+    fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), specFile(SEED_1));
     fs.writeFileSync(path.join(dir, "clusters", "bad.example.com.yaml"), "name: [unclosed\n");
     const r = await synth(dir);
     expect(r.code).toBe(1);
@@ -195,17 +195,47 @@ describe("kopsform synth", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "old.example.com", "cdk.tf.json"))).toBe(true);
   });
 
-  it("refuses to drop a master silently, and explains the manual procedure", async () => {
+  it("refuses a layout that drops a master its spec records, and explains the procedure and the lines to write", async () => {
+    const dir = project([SEED_1]);
+    await synth(dir);
+    const before = snapshot(path.join(dir, "cdktf.out"));
+    // The record says a, b, c; the layout now gives a alone.
+    fs.writeFileSync(
+      path.join(dir, "clusters", `${NAME}.yaml`),
+      YAML.stringify({ ...SEED_1, masterZones: ["us-west-2a"], masterCount: 1, etcdMembers: ["a", "b", "c"] }),
+    );
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/etcdMembers: masterZones\/masterCount no longer give members b, c \(master-us-west-2b, master-us-west-2c\)/);
+    expect(r.stderr).toMatch(/etcdctl member remove[\s\S]*"etcdMembers: \[a\]" and "retiredEtcdMembers: \[b, c\]"/);
+    expect(snapshot(path.join(dir, "cdktf.out"))).toEqual(before);
+    // The flag that accepted a removal before does not skip the record: the record is the spec's own.
+    expect((await synth(dir, "--allow-etcd-member-removal")).code).toBe(1);
+    // Retired as the message says: synthesized, the retired members' volumes forgotten, not deleted.
+    fs.writeFileSync(
+      path.join(dir, "clusters", `${NAME}.yaml`),
+      YAML.stringify({ ...SEED_1, masterZones: ["us-west-2a"], masterCount: 1, etcdMembers: ["a"], retiredEtcdMembers: ["b", "c"] }),
+    );
+    expect((await synth(dir)).code).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", NAME, "cdk.tf.json"), "utf8"));
+    expect(config.removed.map((r: { from: string }) => r.from)).toEqual(
+      ["b", "c"].flatMap((m) => [`aws_ebs_volume.${m}-etcd-main-hacluster-example-com`, `aws_ebs_volume.${m}-etcd-events-hacluster-example-com`]),
+    );
+  });
+
+  it("refuses, where a previous synthesis exists, a member dropped from both lists instead of retired", async () => {
     const dir = project([SEED_1]);
     await synth(dir);
     fs.writeFileSync(
       path.join(dir, "clusters", `${NAME}.yaml`),
-      YAML.stringify({ ...SEED_1, masterZones: ["us-west-2a", "us-west-2b", "us-west-2a"].slice(0, 1), masterCount: 1 }),
+      YAML.stringify({ ...SEED_1, masterZones: ["us-west-2a"], masterCount: 1, etcdMembers: ["a"] }),
     );
     const r = await synth(dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/this change removes master-us-west-2b, master-us-west-2c/);
-    expect(r.stderr).toMatch(/etcdctl member remove[\s\S]*--allow-etcd-member-removal/);
+    expect(r.stderr).toMatch(
+      /etcdMembers: b, c are gone from both etcdMembers and retiredEtcdMembers, but the previous synthesis in .* manages their volumes aws_ebs_volume\.b-etcd-main-hacluster-example-com/,
+    );
+    expect(r.stderr).toMatch(/add b, c to retiredEtcdMembers/);
     expect((await synth(dir, "--allow-etcd-member-removal")).code).toBe(0);
   });
 

@@ -17,6 +17,8 @@ const SLUG = "hacluster-example-com";
 const LB = `aws_lb.api-${SLUG}`;
 const PUBLIC_LB = `aws_lb.api-public-${SLUG}`;
 const ADMIN = { adminAccess: ["203.0.113.0/24"] };
+/** Masters b and c removed the way the README says: their members retired. */
+const ONE_MASTER = { masterZones: ["us-west-2a"], masterCount: 1, etcdMembers: ["a"], retiredEtcdMembers: ["b", "c"] };
 
 /** A cluster that exists: synthesized from `fields` and applied as if, in its own directory. */
 async function existing(fields: Record<string, unknown>): Promise<{ dir: string; stack: string }> {
@@ -56,7 +58,7 @@ describe("a private cluster with admin access (seed example 1 with adminAccess) 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("keeps both load balancers when masters are removed", async () => {
-    const plan = await planChange(dir, { ...WITH_ADMIN, masterZones: ["us-west-2a"], masterCount: 1 });
+    const plan = await planChange(dir, { ...WITH_ADMIN, ...ONE_MASTER });
     expect(loadBalancerDeletes(plan)).toEqual([]);
     expect([change(plan, LB)?.change.actions, change(plan, PUBLIC_LB)?.change.actions]).toEqual([["no-op"], ["no-op"]]);
   });
@@ -76,9 +78,8 @@ describe("a private cluster with admin access (seed example 1 with adminAccess) 
   it("must replace both load balancers when a zone leaves the cluster, and the summary says so with the reason", async () => {
     const plan = await planChange(dir, {
       ...WITH_ADMIN,
+      ...ONE_MASTER,
       zones: ["us-west-2a", "us-west-2b"],
-      masterZones: ["us-west-2a"],
-      masterCount: 1,
     });
     const summary = renderPlanSummary([{ stack: NAME, plan }]);
     const danger = summary.slice(0, summary.indexOf("<details>"));

@@ -199,6 +199,7 @@ describe("the seed's examples as kops stores them", () => {
       networkCidr: "172.20.0.0/16",
       etcdStorageType: "gp3",
       etcdVolumeSize: 20,
+      etcdMembers: ["a", "b", "c"],
       apiLoadBalancerType: "public",
       adminAccess: ["0.0.0.0/0", "::/0"],
       sshAccess: ["0.0.0.0/0", "::/0"],
@@ -286,6 +287,7 @@ describe("a cluster that sets every field kopsform imports", () => {
       networkCidr: "10.20.0.0/16",
       etcdStorageType: "io1",
       etcdVolumeSize: 50,
+      etcdMembers: ["a", "b", "c"],
       // eu-west-1a's subnets and the utility ones are kopsform's plan already; these two are not.
       subnets: [
         { zone: "eu-west-1b", type: "private", cidr: "10.20.128.0/19" },

@@ -4,12 +4,25 @@
  */
 import { InvalidInputError } from "../spec/problems";
 import { validateClusterSpec } from "../spec/validate";
-import { SEED_1, SEED_2, SEED_3, validSpec } from "./helpers/cluster";
+import { SEED_1, SEED_2, SEED_3, validSpec, withEtcdRecord } from "./helpers/cluster";
 
-/** The problems of a spec as "field: message" lines. */
-function problemsOf(fields: Record<string, unknown>): string[] {
+/** The problems of a spec file as "field: message" lines (the file as written, etcd record and all). */
+function fileProblems(fields: Record<string, unknown>): string[] {
   try {
     validateClusterSpec(fields, { kind: "file", path: "clusters/x.yaml" });
+  } catch (e) {
+    if (e instanceof InvalidInputError) {
+      return e.problems.map((p) => `${p.field}: ${p.message}`);
+    }
+    throw e;
+  }
+  return [];
+}
+
+/** The problems of a spec as "field: message" lines, its etcd record written as create cluster writes it. */
+function problemsOf(fields: Record<string, unknown>): string[] {
+  try {
+    validateClusterSpec(withEtcdRecord(fields), { kind: "file", path: "clusters/x.yaml" });
   } catch (e) {
     if (e instanceof InvalidInputError) {
       return e.problems.map((p) => `${p.field}: ${p.message}`);
@@ -253,5 +266,73 @@ describe("what Kubernetes needs of the spec", () => {
   it("records any deployed version as it is, even one outside what kopsform installs", () => {
     const problems = problemsOf({ ...base, kubernetesVersion: "1.31.2", deployedKubernetesVersion: "1.30.6" });
     expect(problems).toEqual([]);
+  });
+});
+
+describe("the etcd member record (etcdMembers, retiredEtcdMembers)", () => {
+  const three = { ...base, masterZones: base.zones };
+
+  it("refuses a spec file without etcdMembers, giving the exact line to add", () => {
+    expect(fileProblems(SEED_1)).toEqual([
+      expect.stringMatching(/^etcdMembers: is missing\. .*Add this line, the members masterZones\/masterCount give: "etcdMembers: \[a, b, c\]"\./),
+    ]);
+    expect(fileProblems(SEED_3)).toEqual([expect.stringMatching(/"etcdMembers: \[a, a-2, a-3\]"/)]);
+  });
+
+  it("records the layout's members for create cluster's flags, in the layout's order", () => {
+    const { spec } = validateClusterSpec({ ...base, masterCount: 5, masterZones: base.zones }, { kind: "flags" });
+    expect(spec.etcdMembers).toEqual(["a", "b", "c", "a-2", "b-2"]);
+    expect(spec.retiredEtcdMembers).toEqual([]);
+  });
+
+  it("accepts a record that lists the layout's members in any order", () => {
+    const { spec } = validSpec({ ...three, etcdMembers: ["c", "a", "b"] });
+    expect(spec.etcdMembers).toEqual(["a", "b", "c"]);
+  });
+
+  it.each([
+    ["a growth not yet recorded", { ...three, etcdMembers: ["a"] }, [
+      'etcdMembers: masterZones/masterCount add members b, c (master-us-west-2b, master-us-west-2c), which etcdMembers does not record yet; record them: write "etcdMembers: [a, b, c]".',
+    ]],
+    ["a removal not retired", { ...base, masterZones: ["us-west-2a"], etcdMembers: ["a", "b", "c"] }, [
+      expect.stringMatching(
+        /^etcdMembers: masterZones\/masterCount no longer give members b, c \(master-us-west-2b, master-us-west-2c\), which etcdMembers records\. .*\(1\) back up etcd; \(2\) .*etcdctl member remove.*\(3\) retire it in the spec: write "etcdMembers: \[a\]" and "retiredEtcdMembers: \[b, c\]"\. Terraform then forgets its volumes/,
+      ),
+    ]],
+    ["a master moved to another zone", { ...base, zones: [...base.zones, "us-west-2d"], masterZones: ["us-west-2a", "us-west-2b", "us-west-2d"], etcdMembers: ["a", "b", "c"] }, [
+      expect.stringMatching(/no longer give member c \(master-us-west-2c\).*write "etcdMembers: \[a, b, d\]" and "retiredEtcdMembers: \[c\]"/),
+    ]],
+    ["a second removal, with a member retired before", { ...base, masterZones: ["us-west-2a"], etcdMembers: ["a", "b", "c"], retiredEtcdMembers: ["d"] }, [
+      expect.stringMatching(/"retiredEtcdMembers: \[d, b, c\]"/),
+    ]],
+    ["a retired member given again by the layout", { ...three, etcdMembers: ["a", "c"], retiredEtcdMembers: ["b"] }, [
+      expect.stringMatching(
+        /^retiredEtcdMembers: b is retired, yet masterZones\/masterCount give it again \(master-us-west-2b\)\. .*delete the retired volumes in AWS .*then move b from retiredEtcdMembers to etcdMembers\.$/,
+      ),
+    ]],
+    ["a member both recorded and retired", { ...three, etcdMembers: ["a", "b", "c"], retiredEtcdMembers: ["b"] }, [
+      "retiredEtcdMembers: b is also in etcdMembers; a member is either in the cluster or retired. Remove it from one list.",
+      expect.stringMatching(/^retiredEtcdMembers: b is retired, yet/),
+    ]],
+    ["member names that are not", { ...three, etcdMembers: ["a", "B", "c-1"], retiredEtcdMembers: ["zz"] }, [
+      'etcdMembers[1]: "B" is not an etcd member name: a zone letter, with -2, -3 for further masters in one zone (a, b, a-2).',
+      expect.stringMatching(/^etcdMembers\[2\]: "c-1" is not an etcd member name/),
+      expect.stringMatching(/^retiredEtcdMembers\[0\]: "zz" is not an etcd member name/),
+    ]],
+    ["a member listed twice", { ...three, etcdMembers: ["a", "b", "c", "a"] }, ["etcdMembers: lists a twice; list each once."]],
+    ["an empty record", { ...three, etcdMembers: [] }, ["etcdMembers: needs at least 1 entry."]],
+  ])("refuses %s, naming the lines to write", (_what, fields, expected) => {
+    expect(fileProblems(fields as Record<string, unknown>)).toEqual(expected);
+  });
+
+  it("accepts a retirement and keeps it in the spec", () => {
+    const { spec } = validSpec({ ...base, masterZones: ["us-west-2a"], etcdMembers: ["a"], retiredEtcdMembers: ["b", "c"] });
+    expect([spec.etcdMembers, spec.retiredEtcdMembers]).toEqual([["a"], ["b", "c"]]);
+  });
+
+  it("does not compare the record with a layout that is itself refused", () => {
+    expect(fileProblems({ ...base, masterZones: ["us-west-2a", "us-west-2b"], etcdMembers: ["a"] })).toEqual([
+      expect.stringMatching(/^masterZones: 2 zones give 2 masters/),
+    ]);
   });
 });

@@ -161,6 +161,11 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   if (deployed !== undefined) {
     raw.deployedKubernetesVersion = deployed;
   }
+  const previous = fs.existsSync(file) ? recordedEtcdMembers(file) : undefined;
+  if (previous && previous.retired.length > 0) {
+    // Overwriting keeps the record of retired members: their volumes stay forgotten, never deleted.
+    raw.retiredEtcdMembers = previous.retired;
+  }
   let validated: ValidatedSpec;
   try {
     validated = validateClusterSpec(raw, flags);
@@ -178,6 +183,21 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   const existing = existingFiles([file], o.yes);
   if (existing) {
     throw new InvalidInputError([{ field: "NAME", message: `${existing}, or choose another name.` }], flags);
+  }
+  const dropped = (previous?.members ?? []).filter((m) => !validated.spec.etcdMembers.includes(m));
+  if (dropped.length > 0) {
+    throw new InvalidInputError(
+      [
+        {
+          field: "masterZones",
+          message:
+            `${file} records etcd members ${dropped.join(", ")} that these flags no longer give; create cluster --yes ` +
+            "never removes masters. Give flags that keep them, or edit the spec and retire them as the README's " +
+            `"Removing a master" says.`,
+        },
+      ],
+      flags,
+    );
   }
   writeAtomically(file, specYaml(validated.spec, raw, CREATED_BY));
   io.out(`Wrote ${file}`);
@@ -344,5 +364,19 @@ function readPublicKey(value: string): string | { error: string } {
     return fs.readFileSync(file, "utf8").trim();
   } catch {
     return { error: `cannot read ${JSON.stringify(value)}; give the path of an OpenSSH public key file (.pub).` };
+  }
+}
+
+/**
+ * The etcd record of an existing spec file (`etcdMembers`, `retiredEtcdMembers`), read leniently: a
+ * file that does not parse, or has no record, records nothing.
+ */
+function recordedEtcdMembers(file: string): { members: string[]; retired: string[] } {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((m): m is string => typeof m === "string") : []);
+  try {
+    const raw = YAML.parse(fs.readFileSync(file, "utf8")) as { etcdMembers?: unknown; retiredEtcdMembers?: unknown } | null;
+    return { members: strings(raw?.etcdMembers), retired: strings(raw?.retiredEtcdMembers) };
+  } catch {
+    return { members: [], retired: [] };
   }
 }

@@ -37,7 +37,7 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option("--config-dir <dir>", "directory of cluster specs", DEFAULT_CONFIG_DIR)
     .option("--output <dir>", "output directory (cdktf's layout)", DEFAULT_OUTPUT_DIR)
     .option("--hcl", "write cdk.tf (HCL) instead of cdk.tf.json")
-    .option("--allow-etcd-member-removal", "accept a spec that removes masters, after the manual etcd procedure")
+    .option("--allow-etcd-member-removal", "accept etcd members dropped from the spec without being retired (their volumes would be destroyed)")
     .action(async (o: { configDir: string; output: string; hcl?: boolean; allowEtcdMemberRemoval?: boolean }) => {
       // Loaded on use: cdktf and the provider bindings are only needed to synthesize.
       const { synth } = await import("./synth");
@@ -54,7 +54,7 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option("--offline", "plan without AWS credentials (adds a credential-free provider override while planning)")
     .option("--summary <file>", "write the summary of all stacks to this file")
     .option("--provider-mirror <dir>", "filesystem mirror of the AWS provider (default $KOPSFORM_TF_MIRROR)")
-    .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes, after the manual etcd procedure")
+    .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes (retired members' volumes are forgotten and need no flag)")
     .addHelpText("after", "\nExit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes, 1 error.")
     .action(
       async (o: { output: string; offline?: boolean; summary?: string; providerMirror?: string; allowEtcdMemberRemoval?: boolean }) => {

@@ -5,9 +5,10 @@
  *
  * etcd data is guarded twice. Terraform refuses a plan that destroys a volume whose configuration
  * still has `prevent_destroy` (a replacement); but when the volume's resource is gone from the
- * configuration (a master removed), Terraform plans the delete, as it documents. So `kopsform plan`
- * itself refuses any plan that destroys or replaces an etcd volume (exit 1, the volume named), unless
- * `--allow-etcd-member-removal` says the manual procedure was followed.
+ * configuration (a member dropped from the spec's record instead of retired), Terraform plans the
+ * delete, as it documents. So `kopsform plan` itself refuses any plan that destroys or replaces an etcd
+ * volume (exit 1, the volume named), unless `--allow-etcd-member-removal` accepts it. A retired member's
+ * volumes are forgotten, not destroyed (`removed` blocks), and pass.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -83,8 +84,9 @@ export function plan(options: PlanOptions, io: Io): number {
       if (etcd.length > 0 && !options.allowEtcdMemberRemoval) {
         failures.push(
           `${stack}: the plan would ${etcd.map((d) => `${d.action} ${d.address}`).join(", ")}: etcd data. ` +
-            "If a master is being removed on purpose, follow the etcd member removal procedure in the " +
-            "README, then rerun with --allow-etcd-member-removal.",
+            "To remove a master, retire its member in the spec (etcdctl member remove first, then move it from " +
+            "etcdMembers to retiredEtcdMembers; README, \"Removing a master\"): Terraform then forgets its volumes " +
+            "instead of destroying them. To have them destroyed anyway, rerun with --allow-etcd-member-removal.",
         );
       }
     } catch (e) {
@@ -148,8 +150,9 @@ function refusal(stack: string, output: string): string {
   if (protectedResources.length > 0) {
     return (
       `${stack}: Terraform refuses the plan: it would destroy ${[...new Set(protectedResources)].join(", ")}, ` +
-      "protected by prevent_destroy (etcd data). If a master is being removed on purpose, follow the " +
-      "etcd member removal procedure in the README first."
+      "protected by prevent_destroy (etcd data): a change of an attribute that cannot change in place (zone, " +
+      "encryption key, ...) would replace it; revert that change. To remove a master, retire its member in the " +
+      "spec instead (README, \"Removing a master\")."
     );
   }
   return `${stack}: terraform plan failed:\n${output.trim()}`;

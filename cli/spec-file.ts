@@ -48,6 +48,10 @@ export function specYaml(spec: ClusterSpec, raw: Readonly<Record<string, unknown
     networkCidr: spec.networkCidr,
     etcdStorageType: spec.etcd.storageType,
     etcdVolumeSize: spec.etcd.volumeSize,
+    // The record of the cluster's etcd members, as kops's etcdClusters.members: from now on, removing a
+    // master means retiring its member here (see README, "Removing a master").
+    etcdMembers: spec.etcdMembers,
+    ...(spec.retiredEtcdMembers.length > 0 ? { retiredEtcdMembers: spec.retiredEtcdMembers } : {}),
   };
   return (
     `# Cluster spec for kopsform (${writtenBy}; edit and review it in git).\n` +

@@ -2,11 +2,18 @@
  * The masters' etcd data: for every master, an EBS volume for etcd `main` and one for `events`, in the
  * master's zone, encrypted, tagged so that exactly that master finds them at boot, and protected from
  * destruction. etcd runs as kops runs it: two clusters, each on its own volume.
+ *
+ * `prevent_destroy` protects a volume whose resource is in the configuration (a replacement is
+ * refused); a volume whose resource is gone would simply be destroyed. So a member leaves only by
+ * being retired in the spec (`retiredEtcdMembers`), and {@link RetiredEtcdVolumes} then writes Terraform
+ * `removed` blocks with `destroy = false` for its volumes: Terraform forgets them, they stay in AWS,
+ * whatever workflow applies the configuration.
  */
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { Construct } from "constructs";
 import { MasterSlot } from "../spec/types";
 import { clusterSlug } from "./names";
+import { RemovedBlock } from "./removed-block";
 import { CONTROL_PLANE_TAGS } from "./tags";
 
 /** One of the two etcd clusters, with where its volume goes on a master. */
@@ -27,6 +34,15 @@ export const ETCD_CLUSTERS: readonly EtcdCluster[] = [
   { name: "main", tagKey: "k8s.io/etcd/main", device: "/dev/xvdu", mountPath: "/mnt/etcd/main" },
   { name: "events", tagKey: "k8s.io/etcd/events", device: "/dev/xvdv", mountPath: "/mnt/etcd/events" },
 ];
+
+/**
+ * The Terraform name of a member's volume of one etcd cluster, kops's name:
+ * `a-etcd-main-hacluster-example-com`. It depends on the member alone, so it never changes when masters
+ * are added, and a retired member's `removed` blocks name exactly the resources it had.
+ */
+export function etcdVolumeName(member: string, etcd: EtcdCluster, clusterName: string): string {
+  return `${member}-etcd-${etcd.name}-${clusterSlug(clusterName)}`;
+}
 
 /** Props of {@link EtcdVolumes}. */
 export interface EtcdVolumesProps {
@@ -67,7 +83,7 @@ export class EtcdVolumes extends Construct {
         // only the member list in the tag changes, in place.
         new EbsVolume(
           this,
-          `${master.member}-etcd-${etcd.name}-${clusterSlug(props.clusterName)}`,
+          etcdVolumeName(master.member, etcd, props.clusterName),
           {
             availabilityZone: master.zone,
             size: props.sizeGib,
@@ -84,6 +100,31 @@ export class EtcdVolumes extends Construct {
             lifecycle: { preventDestroy: true },
           },
         );
+      }
+    }
+  }
+}
+
+/** Props of {@link RetiredEtcdVolumes}. */
+export interface RetiredEtcdVolumesProps {
+  readonly clusterName: string;
+  /** The spec's `retiredEtcdMembers`. @default none */
+  readonly members: readonly string[];
+}
+
+/**
+ * The volumes of retired etcd members, forgotten and kept: for each member, a `removed` block with
+ * `destroy = false` for its `main` and its `events` volume. A plan shows them as "forget"; they leave
+ * the state and stay in AWS (delete them by hand once their data is no longer needed). A block for a
+ * volume that is not in the state (a member retired before it ever had volumes) changes nothing.
+ */
+export class RetiredEtcdVolumes extends Construct {
+  constructor(scope: Construct, id: string, props: RetiredEtcdVolumesProps) {
+    super(scope, id);
+    for (const member of props.members) {
+      for (const etcd of ETCD_CLUSTERS) {
+        const name = etcdVolumeName(member, etcd, props.clusterName);
+        new RemovedBlock(this, `removed-${name}`, { from: `aws_ebs_volume.${name}` });
       }
     }
   }

@@ -27,6 +27,7 @@ import {
   taintKeyAndEffect,
 } from "./checks";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "./defaults";
+import { ETCD_MEMBER_NAME, ETCD_MEMBER_NAME_MESSAGE } from "./etcd-members";
 
 /** kops's networking names, with the aliases kops accepts mapped to one canonical name. */
 export const NETWORKING_ALIASES: Readonly<Record<string, Networking>> = {
@@ -75,6 +76,9 @@ function noDuplicates(values: readonly string[], ctx: z.RefinementCtx): void {
   }
 }
 const positiveInt = z.number().int().positive();
+
+/** An etcd member name (`a`, `b`, `a-2`). */
+const etcdMember = z.string().regex(ETCD_MEMBER_NAME, { message: ETCD_MEMBER_NAME_MESSAGE });
 
 const subnetEntry = z.strictObject({
   /** The zone this subnet is in. */
@@ -199,6 +203,10 @@ export const clusterSpecSchema = z.strictObject({
       }
     })
     .optional(),
+  /** Every etcd member the cluster has (kops's etcdClusters.members); see spec/etcd-members.ts. */
+  etcdMembers: z.array(etcdMember).min(1).superRefine(noDuplicates).optional(),
+  /** Members retired on purpose: their volumes are forgotten by Terraform, never deleted. */
+  retiredEtcdMembers: z.array(etcdMember).superRefine(noDuplicates).optional(),
   etcdStorageType: z.enum(ETCD_STORAGE_TYPES).optional(),
   etcdVolumeSize: positiveInt.optional(),
   /** Provisioned IOPS of every etcd volume (gp3, io1, io2); ranges are checked in validate.ts. */

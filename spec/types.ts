@@ -74,6 +74,13 @@ export interface ClusterSpec {
   readonly masterCount: number;
   /** `masterCount` masters spread over `masterZones` round-robin (kops's rule), with stable names. */
   readonly masters: readonly MasterSlot[];
+  /**
+   * The etcd members the cluster has (`etcdMembers`): exactly the members of `masters`, in their order.
+   * A spec file must record them; see spec/etcd-members.ts.
+   */
+  readonly etcdMembers: readonly string[];
+  /** Members retired on purpose (`retiredEtcdMembers`): Terraform forgets their volumes, never deletes them. */
+  readonly retiredEtcdMembers: readonly string[];
   readonly masterSize: string;
   readonly masterVolumeSize: number;
   readonly masterSecurityGroups: readonly string[];

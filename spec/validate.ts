@@ -7,6 +7,7 @@ import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-
 import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
 import { checkDnsName, regionOf } from "./checks";
 import * as D from "./defaults";
+import { etcdMemberProblems } from "./etcd-members";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
 import { layMasters } from "./masters";
 import { InputOrigin, InvalidInputError, Problem, Warning, nearest, show } from "./problems";
@@ -55,7 +56,7 @@ export function validateClusterSpec(raw: unknown, origin: InputOrigin): Validate
   // which the rules below read only the fields that passed.
   const input = parsed.success ? parsed.data : (raw as ClusterSpecInput);
   const ok = (...fields: (keyof ClusterSpecInput)[]) => fields.every((f) => !failed.has(f));
-  const rules = new CrossFieldRules(input, ok);
+  const rules = new CrossFieldRules(input, ok, origin.kind);
   problems.push(...rules.problems);
   if (problems.length > 0) {
     throw new InvalidInputError(problems, origin);
@@ -174,6 +175,7 @@ class CrossFieldRules {
   constructor(
     private readonly input: ClusterSpecInput,
     private readonly ok: (...fields: (keyof ClusterSpecInput)[]) => boolean,
+    private readonly origin: "file" | "flags",
   ) {
     const s = input;
     let zonesOk = false;
@@ -184,8 +186,21 @@ class CrossFieldRules {
       zonesOk = this.problems.length === before;
     }
     if (ok("zones", "masterZones", "masterCount")) {
+      const before = this.problems.length;
       this.masterZones = this.checkMasterZones();
       this.masterCount = this.checkMasterCount();
+      // The record is compared with a layout that is itself valid only.
+      if (zonesOk && this.problems.length === before && ok("etcdMembers", "retiredEtcdMembers")) {
+        this.problems.push(
+          ...etcdMemberProblems({
+            layout: layMasters(this.masterZones, this.masterCount),
+            recorded: s.etcdMembers,
+            retired: s.retiredEtcdMembers ?? [],
+            region: this.region as string,
+            origin: this.origin,
+          }),
+        );
+      }
     }
     // The address plan of zones from two regions (or listed twice) would only repeat that problem.
     if (zonesOk && ok("topology", "networkCidr", "subnets", "vpc")) {
@@ -595,6 +610,7 @@ class CrossFieldRules {
       securityGroups: s.nodeSecurityGroups ?? [],
     };
     const networkCidr = s.networkCidr ?? D.DEFAULT_NETWORK_CIDR;
+    const masters = layMasters(this.masterZones, this.masterCount);
     return {
       name: s.name,
       region: this.region as string,
@@ -603,7 +619,9 @@ class CrossFieldRules {
       zones: s.zones,
       masterZones: this.masterZones,
       masterCount: this.masterCount,
-      masters: layMasters(this.masterZones, this.masterCount),
+      masters,
+      etcdMembers: masters.map((m) => m.member),
+      retiredEtcdMembers: s.retiredEtcdMembers ?? [],
       masterSize: s.masterSize ?? D.DEFAULT_MASTER_SIZE,
       masterVolumeSize: s.masterVolumeSize ?? D.DEFAULT_MASTER_VOLUME_SIZE_GIB,
       masterSecurityGroups: s.masterSecurityGroups ?? [],

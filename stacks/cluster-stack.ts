@@ -13,11 +13,13 @@ import { BootBundle } from "../modules/boot-bundle";
 import { ClusterBucket } from "../modules/cluster-bucket";
 import { ClusterKey } from "../modules/cluster-key";
 import { ControlPlane } from "../modules/control-plane";
+import { RetiredEtcdVolumes } from "../modules/etcd-volumes";
 import { Iam, partitionOf } from "../modules/iam";
 import { Images } from "../modules/images";
 import { LaunchTemplateChecks } from "../modules/launch-template-checks";
 import { Network } from "../modules/network";
 import { Nodes } from "../modules/nodes";
+import { RemovedBlock } from "../modules/removed-block";
 import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
 import { SshKey } from "../modules/ssh-key";
@@ -150,6 +152,9 @@ export class ClusterStack extends TerraformStack {
       bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
     });
 
+    // Retired members' volumes: forgotten by Terraform, kept in AWS (see modules/etcd-volumes.ts).
+    new RetiredEtcdVolumes(this, "retired-etcd-volumes", { clusterName: spec.name, members: spec.retiredEtcdMembers });
+
     const nodes = new Nodes(this, "nodes", {
       clusterName: spec.name,
       kubernetesVersion: spec.kubernetesVersion,
@@ -227,6 +232,16 @@ export class ClusterStack extends TerraformStack {
    */
   prepareStack(): void {
     this.ensureBackendExists();
+  }
+
+  /**
+   * cdktf 0.21's HCL renderer drops block types it does not know, `removed` among them; append the
+   * stack's `removed` blocks to its HCL (the JSON configuration carries them through toTerraform).
+   */
+  toHclTerraform(): { hcl: string; metadata: unknown } {
+    const synthesized = super.toHclTerraform() as { hcl: string; metadata: unknown };
+    const removed = this.node.findAll().filter(RemovedBlock.isRemovedBlock).map((block) => block.toHcl());
+    return removed.length === 0 ? synthesized : { ...synthesized, hcl: [synthesized.hcl, ...removed].join("\n\n") };
   }
 
   /** The construct id is the Terraform name: readable, and independent of where the construct sits. */

@@ -5,9 +5,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
+import YAML from "yaml";
 import { ClusterStack } from "../../stacks/cluster-stack";
 import { synthesizeClusters, synthesizeStacks } from "../../stacks/app";
 import { ValidatedSpec, validateClusterSpec } from "../../spec/validate";
+import { withEtcdRecord } from "./specs";
+
+export { withEtcdRecord };
 
 /** The seed's first example, as spec fields. */
 export const SEED_1 = {
@@ -46,9 +50,14 @@ export const SEED_3 = {
   zones: ["us-east-1a", "us-east-1b"],
 };
 
-/** Validates spec fields as if they came from a file; throws on invalid input. */
+/** A spec file's text for `fields`, with its etcd record (see {@link withEtcdRecord}). */
+export function specFile(fields: Record<string, unknown>): string {
+  return YAML.stringify(withEtcdRecord(fields));
+}
+
+/** Validates spec fields as if they came from a file (with their etcd record, see {@link withEtcdRecord}); throws on invalid input. */
 export function validSpec(fields: Record<string, unknown>): ValidatedSpec {
-  return validateClusterSpec(fields, { kind: "file", path: "test.yaml" });
+  return validateClusterSpec(withEtcdRecord(fields), { kind: "file", path: "test.yaml" });
 }
 
 /** Synthesizes one cluster's stack to a JSON object (cdktf's Testing, full validation on). */

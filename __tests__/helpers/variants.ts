@@ -1,8 +1,8 @@
 /**
  * The spread of cluster specs that whole-configuration properties (AWS's naming rules, the firewall's
  * invariants) must hold for: every topology with every API load balancer type and admin access, a
- * bastion, DNS zones by name and id, every networking option, node groups, shared VPCs, and names at
- * their length limits.
+ * bastion, DNS zones by name and id, every networking option, node groups, shared VPCs, a retired
+ * etcd member, and names at their length limits.
  */
 import { NETWORKING_OPTIONS } from "../../spec/schema";
 import { SEED_1, SEED_2, SEED_3 } from "./cluster";
@@ -77,7 +77,7 @@ export function specVariants(): [string, Record<string, unknown>][] {
         cloudLabels: { Team: "Dev", Owner: "John Doe", "cost-center": "a/b:c=d+e@f" },
       },
     ],
-    ["five masters over three zones", { ...SEED_1, masterCount: 5 }],
+    ["five masters over three zones, a member retired", { ...SEED_1, masterCount: 5, etcdMembers: ["a", "b", "c", "a-2", "b-2"], retiredEtcdMembers: ["c-2"] }],
     ["no flow logs, io2 etcd volumes, a customer KMS key", {
       ...SEED_1,
       flowLogs: false,

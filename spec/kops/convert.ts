@@ -572,7 +572,9 @@ class Converter {
     this.masters = read;
     this.raw.masterZones = masterZones;
     this.raw.masterCount = masterCount;
-    for (const field of ["masterZones", "masterCount"]) {
+    // The record of the cluster's etcd members (spec/etcd-members.ts), under kopsform's names.
+    this.raw.etcdMembers = slots.map((s) => s.member);
+    for (const field of ["masterZones", "masterCount", "etcdMembers"]) {
       read.forEach((g) => this.report.source(field, g.doc.where, "spec.subnets, spec.minSize"));
     }
     const renamed = read.filter((g) => g.slots.length !== 1 || g.slots[0].name !== g.doc.name);
@@ -829,7 +831,7 @@ class Converter {
       this.report.renamed.push(say`etcd members (of main and events) are named after their master's zone in kopsform: ${[...new Set(renamed)]}.`);
     }
     this.report.notes.push(
-      say`etcd member names are not recorded in the spec: kopsform derives them from masterZones and masterCount (a, b, c; a-2 for a zone's second master).`,
+      say`etcd members are recorded in the spec (etcdMembers) under kopsform's names, which follow masterZones and masterCount (a, b, c; a-2 for a zone's second master).`,
     );
     this.readEtcdVolumes(volumes);
   }
