@@ -226,7 +226,11 @@ describe("refusals", () => {
     const before = fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8");
     const again = await kopsform([...args.slice(0, -1), "--node-count", "5", "x.example.com"]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/x.example.com.yaml already exists; pass --yes to overwrite it/);
+    expect(again.stderr).toMatch(/x.example.com.yaml already exists with another spec; pass --yes to overwrite it/);
+    expect(fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8")).toBe(before);
+    // The same command again changes nothing and succeeds.
+    const same = await kopsform(args);
+    expect([same.code, same.stdout.split("\n")[0]]).toEqual([0, `${path.join(dir, "x.example.com.yaml")} already holds this spec; left as it is.`]);
     expect(fs.readFileSync(path.join(dir, "x.example.com.yaml"), "utf8")).toBe(before);
     expect((await kopsform([...args.slice(0, -1), "--node-count", "5", "--yes", "x.example.com"])).code).toBe(0);
     expect(loadSpecs(dir)[0].spec.nodeGroups[0].minSize).toBe(5);

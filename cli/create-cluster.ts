@@ -14,7 +14,7 @@ import { haSummaryLine } from "../spec/ha";
 import { InvalidInputError, Problem, fieldLabel } from "../spec/problems";
 import { ValidatedSpec, validateClusterSpec } from "../spec/validate";
 import { Io, UsageError } from "./io";
-import { existingFiles, specPath, specYaml, writeAtomically } from "./spec-file";
+import { specPath, specYaml, writeAtomically } from "./spec-file";
 
 const CREATED_BY = "written by `kopsform create cluster`";
 
@@ -143,7 +143,7 @@ export function addCreateClusterCommand(create: Command, io: Io): void {
     });
   cmd.addHelpText(
     "after",
-    "\nExample (the seed's first example):\n" +
+    "\nExample (the first example of the kops HA guide, docs/high-availability.md):\n" +
       "  npx kopsform create cluster --node-count 3 --zones us-west-2a,us-west-2b,us-west-2c \\\n" +
       "    --master-zones us-west-2a,us-west-2b,us-west-2c --node-size t2.medium --master-size t2.medium \\\n" +
       "    --topology private --networking kopeio-vxlan hacluster.example.com",
@@ -180,9 +180,20 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
   if (problems.length > 0) {
     throw new InvalidInputError(problems, flags);
   }
-  const existing = existingFiles([file], o.yes);
-  if (existing) {
-    throw new InvalidInputError([{ field: "NAME", message: `${existing}, or choose another name.` }], flags);
+  const text = specYaml(validated.spec, raw, CREATED_BY);
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+  if (existing === text) {
+    // The same command run again (the README's first example in a clone that ships its spec): nothing to do.
+    io.out(`${file} already holds this spec; left as it is.`);
+    io.out(haSummaryLine(name, validated.ha));
+    validated.warnings.forEach((w) => io.err(`warning: ${fieldLabel(w.field, flags)}: ${w.message}`));
+    return;
+  }
+  if (existing !== undefined && !o.yes) {
+    throw new InvalidInputError(
+      [{ field: "NAME", message: `${file} already exists with another spec; pass --yes to overwrite it, or choose another name.` }],
+      flags,
+    );
   }
   const dropped = (previous?.members ?? []).filter((m) => !validated.spec.etcdMembers.includes(m));
   if (dropped.length > 0) {
@@ -199,7 +210,7 @@ function createCluster(positional: string | undefined, o: CreateClusterOptions, 
       flags,
     );
   }
-  writeAtomically(file, specYaml(validated.spec, raw, CREATED_BY));
+  writeAtomically(file, text);
   io.out(`Wrote ${file}`);
   io.out(haSummaryLine(name, validated.ha));
   validated.warnings.forEach((w) => io.err(`warning: ${fieldLabel(w.field, flags)}: ${w.message}`));

@@ -82,7 +82,7 @@ export function quorumWarnings(ha: HaAnalysis): string[] {
       (o) =>
         `${o.mastersLost} of ${ha.masterCount} masters run in ${o.zone}: losing ${o.zone} loses etcd quorum ` +
         `(${ha.masterCount - o.mastersLost} members left, ${ha.quorum} needed) and stops the Kubernetes API. ` +
-        `This is the seed's best practice for a region with two zones; with three or more zones, ` +
+        `This is the kops HA guide's advice for a region with two zones (docs/high-availability.md); with three or more zones, ` +
         `spread the masters with --master-zones.`,
     );
 }
