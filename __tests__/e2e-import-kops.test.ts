@@ -87,7 +87,7 @@ describe("the seed's first example, as kops stores it", () => {
       ),
       ["aws_autoscaling_group.nodes.min_size == 3 && aws_autoscaling_group.nodes.max_size == 3", "three nodes"],
       ['aws_launch_template.nodes.instance_type == "t2.medium" && aws_launch_template.master-us-west-2a.instance_type == "t2.medium"', "t2.medium"],
-      [`aws_lb.api-${SLUG}.internal == false`, "kops's internet-facing API"],
+      [`aws_lb.api-public-${SLUG}.internal == false && aws_lb.api-${SLUG}.internal == true`, "kops's internet-facing API, beside the internal one"],
       ['aws_launch_template.master-us-west-2a.image_id == "ami-0123456789abcdef0"', "the image from its owner/name lookup"],
     ]);
     expect(plan.output).toMatch(/Success! 1 passed, 0 failed/);
