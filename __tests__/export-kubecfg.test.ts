@@ -203,17 +203,41 @@ describe("the API's address", () => {
     expect(r.stderr).toBe("");
   });
 
-  it("--internal: the internal load balancer's name; refused, with the reason, when the load balancer is internet-facing", async () => {
+  it("--internal: the internal load balancer's name; refused, with the reason, when that load balancer is internet-facing", async () => {
     const kubeconfig = path.join(work, "internal", "config");
     const ok = await kopsform(["export", "kubecfg", NAME, "--admin", "--internal", "--kubeconfig", kubeconfig, "--config-dir", configDir]);
     expect(ok.code).toBe(0);
     expect(entries(kubeconfig).clusters[0].cluster.server).toBe(`https://${lbDns}`);
 
+    // A cluster applied before every cluster had an internal load balancer: api-NAME is internet-facing.
     elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ DNSName: lbDns, Scheme: "internet-facing" }] });
     const refused = await kopsform(["export", "kubecfg", NAME, "--admin", "--internal", "--kubeconfig", path.join(work, "x"), "--config-dir", configDir]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^--internal: the API load balancer of hacluster.example.com is internet-facing/);
+    expect(refused.stderr).toMatch(/^--internal: the API load balancer api-hacluster-example-com of hacluster.example.com is internet-facing: the cluster was applied before/);
     expect(fs.existsSync(path.join(work, "x"))).toBe(false);
+  });
+
+  it("uses the internet-facing load balancer for people when the spec has admin access, and the internal one with --internal", async () => {
+    const dir = writeSpecs([{ ...SEED_1_SPEC, adminAccess: ["203.0.113.0/24"] }], fs.mkdtempSync(path.join(work, "public-")));
+    const publicDns = "api-public-hacluster-example-com-0123456789.elb.us-west-2.amazonaws.com";
+    elb.on(DescribeLoadBalancersCommand, { Names: [apiLoadBalancerName(NAME, "public")] }).resolves({
+      LoadBalancers: [{ LoadBalancerName: apiLoadBalancerName(NAME, "public"), DNSName: publicDns, Scheme: "internet-facing" }],
+    });
+    const outward = path.join(dir, "outward");
+    expect((await kopsform(["export", "kubecfg", NAME, "--admin", "--kubeconfig", outward, "--config-dir", dir])).code).toBe(0);
+    expect(entries(outward).clusters[0].cluster.server).toBe(`https://${publicDns}`);
+    const inward = path.join(dir, "inward");
+    expect((await kopsform(["export", "kubecfg", NAME, "--admin", "--internal", "--kubeconfig", inward, "--config-dir", dir])).code).toBe(0);
+    expect(entries(inward).clusters[0].cluster.server).toBe(`https://${lbDns}`);
+  });
+
+  it("--internal with a DNS zone: https://api.internal.NAME, without looking up the load balancer", async () => {
+    const dir = writeSpecs([{ ...SEED_1_SPEC, dnsZone: "example.com", adminAccess: ["203.0.113.0/24"] }], fs.mkdtempSync(path.join(work, "dns-internal-")));
+    const kubeconfig = path.join(dir, "config");
+    const r = await kopsform(["export", "kubecfg", NAME, "--admin", "--internal", "--kubeconfig", kubeconfig, "--config-dir", dir]);
+    expect(r.code).toBe(0);
+    expect(entries(kubeconfig).clusters[0].cluster.server).toBe(`https://api.internal.${NAME}`);
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(0);
   });
 
   it("says so when the load balancer does not exist", async () => {

@@ -1,12 +1,13 @@
 /**
  * Reaching a running cluster with the user's AWS credentials: the Kubernetes CA from the run-time
- * store (docs/runtime.md), the API's address (`api.NAME` with a DNS zone, else the API load
- * balancer's DNS name), and an admin credential minted from the CA, in memory or in a kubeconfig.
+ * store (docs/runtime.md), the API's address (`api.NAME` or `api.internal.NAME` with a DNS zone, else
+ * the API load balancers' DNS names), and an admin credential minted from the CA, in memory or in a
+ * kubeconfig.
  */
 import * as os from "os";
 import { DescribeLoadBalancersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
-import { LB_NAME_MAX, clusterSlug, limitedName } from "../modules/names";
+import { LB_NAME_MAX, apiLoadBalancerId, limitedName } from "../modules/names";
 import { UserError } from "../spec/problems";
 import { ClusterSpec } from "../spec/types";
 import { AwsClients, awsCall, isAwsError } from "./aws";
@@ -19,9 +20,13 @@ export function kubernetesCaParameter(name: string): string {
   return `/kopsform/${name}/pki/kubernetes-ca`;
 }
 
-/** The AWS name of the API load balancer, as modules/api-endpoint.ts names it. */
-export function apiLoadBalancerName(clusterName: string): string {
-  return limitedName(`api-${clusterSlug(clusterName)}`, LB_NAME_MAX);
+/**
+ * The AWS name of an API load balancer, as modules/api-endpoint.ts names it: the internal one (every
+ * cluster has it), or the internet-facing one (with admin access).
+ * @default "internal"
+ */
+export function apiLoadBalancerName(clusterName: string, scheme: "internal" | "public" = "internal"): string {
+  return limitedName(apiLoadBalancerId(clusterName, scheme), LB_NAME_MAX);
 }
 
 /** Reads and checks the cluster's Kubernetes CA (certificate and key) from SSM, decrypted. */
@@ -54,21 +59,21 @@ export interface ApiAddress {
 }
 
 /**
- * The API's address: `https://api.NAME` when the spec has a DNS zone, else the API load balancer's DNS
- * name (looked up by its deterministic name). `internal`: the address from inside the cluster's
- * network, which only an internal load balancer gives (kopsform makes no `api.internal.NAME` record);
- * with an internet-facing one it is refused.
+ * The API's address. For people (`internal` false): `https://api.NAME` with a DNS zone, else the DNS
+ * name of the internet-facing load balancer when the spec has one, of the internal one otherwise.
+ * From inside the cluster's network (`internal`): `https://api.internal.NAME` with a DNS zone, else
+ * the internal load balancer's DNS name. Load balancers are looked up by their deterministic names.
  */
 export async function apiAddress(spec: ClusterSpec, aws: AwsClients, internal: boolean): Promise<ApiAddress> {
-  const needLookup = internal || spec.dnsZone === undefined;
-  if (!needLookup) {
-    const notes =
-      spec.apiLoadBalancerType === "internal"
-        ? [`the API load balancer is internal: api.${spec.name} answers from inside the VPC (VPN, peering, or a tunnel through the bastion).`]
-        : [];
-    return { server: `https://api.${spec.name}`, notes };
+  const scheme = internal || spec.apiLoadBalancerType === "internal" ? "internal" : "public";
+  const internalNote = `the API load balancer is internal: it answers from inside the VPC (VPN, peering, or a tunnel through the bastion).`;
+  const notes = scheme === "internal" ? [internalNote] : [];
+  if (spec.dnsZone !== undefined) {
+    // api.NAME and api.internal.NAME are aliases of these very load balancers, and the names the API
+    // server's certificate carries.
+    return { server: `https://${internal ? "api.internal" : "api"}.${spec.name}`, notes };
   }
-  const lbName = apiLoadBalancerName(spec.name);
+  const lbName = apiLoadBalancerName(spec.name, scheme);
   let lb: { DNSName?: string; Scheme?: string } | undefined;
   try {
     const out = await awsCall(`looking up load balancer ${lbName}`, () =>
@@ -85,18 +90,13 @@ export async function apiAddress(spec: ClusterSpec, aws: AwsClients, internal: b
       `${spec.name}: the API load balancer ${lbName} does not exist in ${spec.region}; apply the cluster first (or check the region).`,
     ]);
   }
-  if (internal && lb.Scheme !== "internal") {
+  if (scheme === "internal" && lb.Scheme !== "internal") {
     throw new UserError([
-      `--internal: the API load balancer of ${spec.name} is internet-facing, and kopsform makes no internal API ` +
-        `name (kops's api.internal.NAME); leave out --internal, or set apiLoadBalancerType: internal in the spec.`,
+      `${internal ? "--internal: " : ""}the API load balancer ${lbName} of ${spec.name} is internet-facing: the cluster was ` +
+        "applied before kopsform gave every cluster an internal API load balancer; apply the current configuration first.",
     ]);
   }
-  const internalNote = `the API load balancer is internal: it answers from inside the VPC (VPN, peering, or a tunnel through the bastion).`;
-  if (spec.dnsZone !== undefined) {
-    // api.NAME is an alias of this very load balancer, and the name the API server's certificate carries.
-    return { server: `https://api.${spec.name}`, notes: [internalNote] };
-  }
-  return { server: `https://${lb.DNSName}`, notes: lb.Scheme === "internal" ? [internalNote] : [] };
+  return { server: `https://${lb.DNSName}`, notes };
 }
 
 /** `kubecfg-<local user>` (kops's name for an exported admin), or `kubecfg-admin` without one. */

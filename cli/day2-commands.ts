@@ -59,7 +59,7 @@ export function addDay2Commands(program: Command, io: Io, setExitCode: (code: nu
     .argument("<NAME>", "cluster name")
     .option("--admin", "admin credentials (a client certificate in system:masters); required")
     .option("--ttl <duration>", "lifetime of the client certificate", "18h")
-    .option("--internal", "use the internal API load balancer (refused when it is internet-facing)")
+    .option("--internal", "use the API's internal address (api.internal.NAME, or the internal load balancer's name), from inside the VPC")
     .option("--kubeconfig <path>", "kubeconfig to write (default: the first file of $KUBECONFIG, else ~/.kube/config)")
     .option("--config-dir <dir>", "directory of cluster specs", DEFAULT_CONFIG_DIR)
     .action(async (name: string, o: { admin?: boolean; ttl: string; internal?: boolean; kubeconfig?: string; configDir: string }) => {

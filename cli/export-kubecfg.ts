@@ -17,7 +17,7 @@ export interface ExportKubecfgOptions {
   readonly admin: boolean;
   /** Lifetime of the client certificate. @default 18h, as kops */
   readonly ttlMs: number;
-  /** Use the internal load balancer's address; refused when the API load balancer is internet-facing. */
+  /** Use the address from inside the cluster's network: api.internal.NAME, or the internal load balancer's name. */
   readonly internal: boolean;
   /** @default $KUBECONFIG's first file, else ~/.kube/config */
   readonly kubeconfig?: string;

@@ -29,7 +29,7 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { Construct } from "constructs";
-import { LB_NAME_MAX, clusterSlug, limitedName } from "./names";
+import { LB_NAME_MAX, apiLoadBalancerId, clusterSlug, limitedName } from "./names";
 
 /** Props of {@link ApiEndpoint}. */
 export interface ApiEndpointProps {
@@ -87,9 +87,9 @@ export class ApiEndpoint extends Construct {
   constructor(scope: Construct, id: string, props: ApiEndpointProps) {
     super(scope, id);
     const slug = clusterSlug(props.clusterName);
-    this.internal = this.loadBalancer(props, `api-${slug}`, `tcp-${slug}`, "internal", props.internalSubnetIds);
+    this.internal = this.loadBalancer(props, apiLoadBalancerId(props.clusterName, "internal"), `tcp-${slug}`, "internal", props.internalSubnetIds);
     this.public = props.publicSubnetIds
-      ? this.loadBalancer(props, `api-public-${slug}`, `tcp-public-${slug}`, "public", props.publicSubnetIds)
+      ? this.loadBalancer(props, apiLoadBalancerId(props.clusterName, "public"), `tcp-public-${slug}`, "public", props.publicSubnetIds)
       : undefined;
     this.targetGroups = [this.internal.targetGroup, ...(this.public ? [this.public.targetGroup] : [])];
     const outward = this.public ?? this.internal;

@@ -27,3 +27,13 @@ export const IAM_NAME_MAX = 64;
 
 /** Load balancer and target group names allow 32 characters. */
 export const LB_NAME_MAX = 32;
+
+/**
+ * The Terraform name of an API load balancer (its AWS name is the same, limited to {@link LB_NAME_MAX}):
+ * `api-<cluster>` for the internal one every cluster has, `api-public-<cluster>` for the
+ * internet-facing one admin access adds (see modules/api-endpoint.ts). The commands that reach a
+ * running cluster look them up by these names.
+ */
+export function apiLoadBalancerId(clusterName: string, scheme: "internal" | "public"): string {
+  return scheme === "internal" ? `api-${clusterSlug(clusterName)}` : `api-public-${clusterSlug(clusterName)}`;
+}
