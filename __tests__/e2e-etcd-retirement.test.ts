@@ -24,9 +24,13 @@ function oneMaster(record: Record<string, unknown>): Record<string, unknown> {
   return { ...SEED_1, masterZones: ["us-west-2a"], masterCount: 1, ...record };
 }
 
+/** The directories this file makes, removed after its tests. */
+const made: string[] = [];
+
 /** A checkout: the spec in clusters/ and the cluster's state where its local backend reads it, no cdktf.out/. */
 function freshClone(spec: Record<string, unknown>, statePath: string): string {
   const dir = tempDir("clone");
+  made.push(dir);
   fs.mkdirSync(path.join(dir, "clusters"));
   fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), YAML.stringify(spec));
   fs.copyFileSync(statePath, path.join(dir, `terraform.${NAME}.tfstate`));
@@ -45,6 +49,7 @@ describe("retiring etcd members in a fresh clone", () => {
   beforeAll(async () => {
     // The cluster as it exists: seed example 1, three masters, applied.
     const dir = tempDir("etcd-existing");
+    made.push(dir);
     fs.mkdirSync(path.join(dir, "clusters"));
     fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), specFile(SEED_1));
     const r = await synth(dir);
@@ -54,6 +59,8 @@ describe("retiring etcd members in a fresh clone", () => {
     const state = JSON.parse(fs.readFileSync(statePath, "utf8")) as { resources: { type: string; name: string }[] };
     expect(state.resources.filter((r) => r.type === "aws_ebs_volume")).toHaveLength(6);
   });
+
+  afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
   it("refuses to synthesize a layout without masters b and c while the spec still records them", async () => {
     const dir = freshClone(oneMaster({ etcdMembers: ["a", "b", "c"] }), statePath);
