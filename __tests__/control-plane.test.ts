@@ -45,6 +45,7 @@ describe("masters of seed example 1", () => {
       expect([name, Object.keys(groups[name]).sort()]).toEqual([
         name,
         [
+          "depends_on",
           "enabled_metrics",
           "health_check_grace_period",
           "health_check_type",
@@ -97,6 +98,63 @@ describe("masters of seed example 1", () => {
     expect(json.data).toBeUndefined();
     const arm = synthJson({ ...SEED_1, masterSize: "m7g.large" });
     expect(resources(arm, "aws_launch_template")["master-us-west-2a"].image_id).toMatch(/\/arm64\//);
+  });
+});
+
+describe("first boot: no instance starts before its way out and its scripts exist", () => {
+  // A master that boots before its zone's NAT route exists cannot install the AWS CLI nor fetch its
+  // boot scripts; it would give up and be replaced, over and over, while Terraform is still creating
+  // the routes. So every group waits for every default route and route-table association of the VPC
+  // (read from the output itself, so a new zone or route table is covered), the boot archive, the
+  // run-time parameters and its role's policy.
+  const addresses = (json: TerraformJson, type: string) => Object.keys(resources(json, type)).map((n) => `${type}.${n}`);
+
+  it.each([
+    ["private topology", SEED_1, ZONES],
+    ["public topology", { ...SEED_1, topology: "public" }, []],
+    ["private topology, three masters in one zone", { ...SEED_3, topology: "private" }, ["us-east-1a", "us-east-1b"]],
+  ])("%s: every master and node group depends on the routes out, the boot archive and its policy", (_, spec, natZones) => {
+    const json = synthJson(spec);
+    const routes = addresses(json, "aws_route");
+    const associations = addresses(json, "aws_route_table_association");
+    const parameters = addresses(json, "aws_ssm_parameter");
+    // The routes out: the public default route, and one per zone through its NAT in private topology.
+    expect(routes.sort()).toEqual(["aws_route.route-0-0-0-0--0", ...natZones.map((z) => `aws_route.route-private-${z}-0-0-0-0--0`)].sort());
+    expect(associations.length).toBeGreaterThanOrEqual(natZones.length * 2);
+    expect(parameters.length).toBeGreaterThan(0);
+    const groups = resources(json, "aws_autoscaling_group");
+    const members = Object.keys(groups).filter((n) => n.startsWith("master-") || n === "nodes");
+    expect(members.filter((n) => n.startsWith("master-")).length).toBeGreaterThanOrEqual(3);
+    expect(members).toContain("nodes");
+    for (const name of members) {
+      const policy = name.startsWith("master-") ? "masters" : "nodes";
+      expect([name, groups[name].depends_on]).toEqual([
+        name,
+        expect.arrayContaining([
+          ...routes,
+          ...associations,
+          ...parameters,
+          "aws_s3_object.boot-scripts",
+          `aws_iam_role_policy.${policy}-${SLUG}`,
+        ]),
+      ]);
+    }
+  });
+
+  it("waits for no route in a shared VPC, whose routes kopsform does not make", () => {
+    const json = synthJson({
+      ...SEED_1,
+      vpc: "vpc-0123456789abcdef0",
+      networkCidr: "10.20.0.0/16",
+      subnets: ZONES.flatMap((zone, i) => [
+        { zone, type: "private", id: `subnet-0000000000000000${i}` },
+        { zone, type: "utility", id: `subnet-1000000000000000${i}` },
+      ]),
+    });
+    expect(resources(json, "aws_route")).toEqual({});
+    expect(resources(json, "aws_autoscaling_group")["master-us-west-2a"].depends_on).toEqual(
+      expect.arrayContaining(["aws_s3_object.boot-scripts", `aws_iam_role_policy.masters-${SLUG}`]),
+    );
   });
 });
 
