@@ -189,3 +189,17 @@ describe("the README's examples", () => {
     expect(examples[1].expectedError).toMatch(/i-abcd1234/);
   });
 });
+
+describe("the documentation's references", () => {
+  // A user's clone holds the project and nothing beside it: a link or path out of it (the
+  // development workspace's ../shared/ was one) leads nowhere.
+  it.each(FILES.map((f) => [path.relative(ROOT, f), f]))("%s links only to files the project holds, and names no path outside it", (_, file) => {
+    const text = fs.readFileSync(file, "utf8");
+    expect(text).not.toMatch(/\.\.\/shared\b|\/work\//);
+    const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^(https?:|mailto:|#)/.test(l));
+    for (const link of links) {
+      const target = path.resolve(path.dirname(file), link.replace(/#.*$/, ""));
+      expect({ link, inProject: !path.relative(ROOT, target).startsWith(".."), exists: fs.existsSync(target) }).toEqual({ link, inProject: true, exists: true });
+    }
+  });
+});
