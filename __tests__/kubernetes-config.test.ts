@@ -12,17 +12,22 @@ const apiEndpoint = (json: ReturnType<typeof synthJson>) =>
   Object.values(resources(json, "aws_ssm_parameter")).find((p) => String(p.name).endsWith("/config/api-endpoint"));
 
 describe("the API's endpoint for the instances", () => {
-  it("is the load balancer's DNS name without a DNS zone, a String parameter Terraform owns", () => {
-    const json = synthJson(SEED_1);
-    const parameter = apiEndpoint(json);
-    expect(parameter?.name).toBe("/kopsform/hacluster.example.com/config/api-endpoint");
-    expect(parameter?.type).toBe("String");
-    expect(parameter?.value).toMatch(/^\$\{aws_lb\.[a-z0-9-]+\.dns_name\}$/);
+  // The instances reach the API through the internal load balancer, which admits them by security
+  // group wherever they run; the internet-facing one (admin access) would see their NAT or public
+  // addresses, which nothing admits in public topology (issue 11).
+  it("is the internal load balancer's DNS name without a DNS zone, a String parameter Terraform owns", () => {
+    for (const spec of [SEED_1, { ...SEED_1, topology: "public", adminAccess: ["203.0.113.0/24"] }]) {
+      const parameter = apiEndpoint(synthJson(spec));
+      expect(parameter?.name).toBe("/kopsform/hacluster.example.com/config/api-endpoint");
+      expect(parameter?.type).toBe("String");
+      expect(parameter?.value).toBe("${aws_lb.api-hacluster-example-com.dns_name}");
+    }
   });
 
-  it("is api.NAME (the record's name) with a DNS zone", () => {
-    const json = synthJson({ ...SEED_1, dnsZone: "Z0123456789ABCDEFGHIJ" });
-    expect(apiEndpoint(json)?.value).toMatch(/^\$\{aws_route53_record\.[a-z0-9-]+\.fqdn\}$/);
+  it("is api.internal.NAME (the internal record's name) with a DNS zone, admin access or not", () => {
+    for (const spec of [{ ...SEED_1, dnsZone: "Z0123456789ABCDEFGHIJ" }, { ...SEED_1, dnsZone: "Z0123456789ABCDEFGHIJ", adminAccess: ["203.0.113.0/24"] }]) {
+      expect(apiEndpoint(synthJson(spec))?.value).toBe("${aws_route53_record.api-internal-hacluster-example-com.fqdn}");
+    }
   });
 
   it("exists before any master or node launches", () => {
