@@ -82,7 +82,7 @@ describe("a private cluster with admin access (seed example 1 with adminAccess) 
       zones: ["us-west-2a", "us-west-2b"],
     });
     const summary = renderPlanSummary([{ stack: NAME, plan }]);
-    const danger = summary.slice(0, summary.indexOf("<details>"));
+    const danger = summary.slice(0, summary.indexOf("<details><summary>All "));
     for (const address of [LB, PUBLIC_LB]) {
       const lb = change(plan, address) as ResourceChange;
       expect([address, lb.change.actions, lb.action_reason, lb.change.replace_paths]).toEqual([
