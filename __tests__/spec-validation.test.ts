@@ -59,7 +59,7 @@ describe.each([
   ["a DNS zone that does not hold the cluster", { ...base, dnsZone: "example.org" }, "dnsZone", /does not contain the cluster name hacluster.example.com/],
   ["a DNS zone that is not a DNS name", { ...base, dnsZone: "not a zone" }, "dnsZone", /is not a valid DNS zone/],
   ["an unknown topology", { ...base, topology: "hybrid" }, "topology", /"hybrid" is not one of: public, private/],
-  ["an unknown networking", { ...base, networking: "contiv" }, "networking", /"contiv" is not one of: kubenet, kopeio-vxlan/],
+  ["an unknown networking", { ...base, networking: "contiv" }, "networking", /"contiv" is not a networking option kopsform installs; kopsform installs cilium, calico/],
   ["an image that is neither an AMI nor owner/name", { ...base, image: "debian" }, "image", /"debian" is not an image/],
   ["SSH from anywhere without the opt-in", { ...base, sshAccess: ["0.0.0.0/0"] }, "sshAccess", /opens SSH \(port 22\) to the whole internet.*allowSshFromAnywhere/],
   ["a malformed access CIDR", { ...base, adminAccess: ["10.0.0.1"] }, "adminAccess[0]", /"10.0.0.1" is not a CIDR/],

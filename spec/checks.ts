@@ -3,6 +3,7 @@
  * when the value is fine, or a message that names the value and says how to fix it.
  */
 import { hasNoHostBits, isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
+import { SUPPORTED_KUBERNETES } from "./defaults";
 
 /** `us-west-2a` -> region `us-west-2`, zone letter `a`. Local and Wavelength zones are not supported. */
 const ZONE = /^((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)([a-z])$/;
@@ -193,9 +194,54 @@ export function checkDownloadUrl(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A Kubernetes version kopsform can run: major.minor.patch with the minor inside
+ * {@link SUPPORTED_KUBERNETES}, the range every pinned add-on supports (spec/pins.ts; a test keeps the
+ * two consistent).
+ */
 export function checkKubernetesVersion(value: string): string | undefined {
-  if (!/^v?\d+\.\d+\.\d+$/.test(value)) {
+  const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
+  if (!m) {
     return `${JSON.stringify(value)} is not a Kubernetes version; use major.minor.patch, for example 1.33.5.`;
+  }
+  const minor = `${Number(m[1])}.${Number(m[2])}`;
+  const [lo, hi] = [SUPPORTED_KUBERNETES.min, SUPPORTED_KUBERNETES.max].map((v) => v.split(".").map(Number));
+  const [major, min] = [Number(m[1]), Number(m[2])];
+  const below = major < lo[0] || (major === lo[0] && min < lo[1]);
+  const above = major > hi[0] || (major === hi[0] && min > hi[1]);
+  if (below || above) {
+    return (
+      `${JSON.stringify(value)} is Kubernetes ${minor}; kopsform runs ${SUPPORTED_KUBERNETES.min} to ${SUPPORTED_KUBERNETES.max}, ` +
+      "the versions every pinned add-on (network, cloud controller, storage driver) supports. Use for example 1.33.5."
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A mirror for the add-ons' artifacts (`addonsMirror`): an http or https URL without credentials,
+ * query or fragment. The boot step fetches `MIRROR/HOST/PATH` for each upstream `https://HOST/PATH`,
+ * and checks every artifact's sha256 whatever the mirror serves, so plain http is accepted.
+ */
+export function checkMirrorUrl(value: string): string | undefined {
+  const fix = "give a URL such as https://mirror.example.com/kopsform (http or https, no user, query or fragment).";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${JSON.stringify(value)} is not a URL; ${fix}`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `${JSON.stringify(value)} uses ${url.protocol.replace(/:$/, "")}; ${fix}`;
+  }
+  if (url.username || url.password || value.includes("@")) {
+    return `${JSON.stringify(value)} carries credentials, which would land in the instances' user data; ${fix}`;
+  }
+  if (url.search || url.hash || value.includes("?") || value.includes("#")) {
+    return `${JSON.stringify(value)} has a query or fragment; ${fix}`;
+  }
+  if (!/^[A-Za-z0-9._~:/%-]+$/.test(value)) {
+    return `${JSON.stringify(value)} has characters a mirror URL does not need (spaces, quotes, ...); ${fix}`;
   }
   return undefined;
 }
@@ -214,7 +260,20 @@ export function checkSshPublicKey(value: string): string | undefined {
 
 /** The tag keys kopsform itself sets; a cloud label with one of these would silently replace ours. */
 export const RESERVED_TAG_KEYS = ["KubernetesCluster", "Name"];
-const RESERVED_TAG_PREFIXES = ["kubernetes.io/cluster/", "k8s.io/role/", "k8s.io/etcd/", "kops.k8s.io/"];
+/**
+ * Tag prefixes kopsform and its add-ons read. `ebs.csi.aws.com/` marks the volumes the EBS CSI driver
+ * may manage, and `aws-node-termination-handler/` the instances the termination handler drains: a
+ * cloud label with one of these on every resource would hand the etcd volumes to the driver, or the
+ * masters to the handler.
+ */
+const RESERVED_TAG_PREFIXES = [
+  "kubernetes.io/cluster/",
+  "k8s.io/role/",
+  "k8s.io/etcd/",
+  "kops.k8s.io/",
+  "ebs.csi.aws.com/",
+  "aws-node-termination-handler/",
+];
 
 /** A cloud label (AWS tag): key 1-128 characters, value up to 256, no `aws:` prefix, none of ours. */
 export function checkTag(key: string, value: string): string | undefined {

@@ -18,6 +18,18 @@ export const DEFAULT_NETWORKING = "cilium";
  */
 export const DEFAULT_KUBERNETES_VERSION = "1.33.5";
 
+/**
+ * The Kubernetes minor versions kopsform runs, inclusive: those every pinned add-on supports
+ * (spec/pins.ts). A test checks each add-on's range covers this one; widen it only with pins that do.
+ */
+export const SUPPORTED_KUBERNETES = { min: "1.32", max: "1.33" } as const;
+
+/**
+ * @default "100.96.0.0/11", kops's pod CIDR: pods' addresses (every option but the VPC CNI, whose pods
+ * take VPC addresses). It must not overlap the network CIDR.
+ */
+export const DEFAULT_POD_CIDR = "100.96.0.0/11";
+
 /** @default "t3.medium", the machine type kops chooses for control-plane nodes on AWS. */
 export const DEFAULT_MASTER_SIZE = "t3.medium";
 

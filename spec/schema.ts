@@ -14,6 +14,7 @@ import {
   checkLabelKey,
   checkLabelValue,
   checkKubernetesVersion,
+  checkMirrorUrl,
   checkNetworkCidr,
   checkSecurityGroupId,
   checkSshPublicKey,
@@ -23,28 +24,10 @@ import {
   checkZone,
   taintKeyAndEffect,
 } from "./checks";
+import { NETWORKING_ALIASES, checkNetworking } from "./networking";
 
-/** kops's networking names, with the aliases kops accepts mapped to one canonical name. */
-export const NETWORKING_ALIASES: Readonly<Record<string, Networking>> = {
-  kopeio: "kopeio-vxlan",
-  "flannel-vxlan": "flannel",
-  amazonvpc: "amazon-vpc-routed-eni",
-};
-
-export const NETWORKING_OPTIONS = [
-  "kubenet",
-  "kopeio-vxlan",
-  "weave",
-  "flannel",
-  "calico",
-  "canal",
-  "cilium",
-  "kube-router",
-  "amazon-vpc-routed-eni",
-  "external",
-  "cni",
-] as const;
-export type Networking = (typeof NETWORKING_OPTIONS)[number];
+export { NETWORKING_ALIASES, NETWORKING_OPTIONS } from "./networking";
+export type { Networking } from "./networking";
 
 export const ETCD_STORAGE_TYPES = ["gp3", "gp2", "io1", "io2"] as const;
 
@@ -165,8 +148,9 @@ export const clusterSpecSchema = z.strictObject({
   image: checked(checkImage).optional(),
   topology: z.enum(["public", "private"]).optional(),
   networking: z
-    .preprocess((v) => (typeof v === "string" ? (NETWORKING_ALIASES[v] ?? v) : v), z.enum(NETWORKING_OPTIONS))
+    .preprocess((v) => (typeof v === "string" ? (NETWORKING_ALIASES[v] ?? v) : v), checked(checkNetworking))
     .optional(),
+  addonsMirror: checked(checkMirrorUrl).optional(),
   networkCidr: checked(checkNetworkCidr).optional(),
   vpc: checked((v) => checkAwsId(v, "vpc")).optional(),
   subnets: z.array(subnetEntry).optional(),

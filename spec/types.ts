@@ -82,6 +82,13 @@ export interface ClusterSpec {
   readonly nodeGroups: readonly NodeGroupSpec[];
   readonly topology: "public" | "private";
   readonly networking: Networking;
+  /**
+   * Pods' addresses (kops's 100.96.0.0/11), for every networking option whose pods do not take VPC
+   * addresses (see spec/networking.ts `usesPodCidr`).
+   */
+  readonly podCidr: string;
+  /** Where the boot step fetches the add-ons' artifacts instead of upstream (`MIRROR/HOST/PATH`). */
+  readonly addonsMirror?: string;
   readonly networkCidr: string;
   /** A shared VPC's id; nothing of the network is created then. */
   readonly vpc?: string;

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
-import { isAnywhere } from "./cidr";
+import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
 import { checkDnsName, regionOf } from "./checks";
 import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
@@ -20,6 +20,8 @@ import {
   SUBNET_FIELDS,
   clusterSpecSchema,
 } from "./schema";
+import { NETWORKING_FACTS, Networking } from "./networking";
+import { ADDON_PINS } from "./pins";
 import { BackendSpec, ClusterSpec, ImageRef, NodeGroupSpec } from "./types";
 import { upgradeProblem } from "./upgrade";
 
@@ -218,6 +220,9 @@ class CrossFieldRules {
     if (ok("name", "kubernetesVersion", "deployedKubernetesVersion")) {
       this.checkUpgrade();
     }
+    if (ok("networking", "networkCidr")) {
+      this.checkNetworking();
+    }
   }
 
   /** A version change against the committed record of what runs (spec/upgrade.ts). */
@@ -230,6 +235,42 @@ class CrossFieldRules {
     const problem = upgradeProblem(s.name, wanted.replace(/^v/, ""), s.deployedKubernetesVersion.replace(/^v/, ""));
     if (problem) {
       this.problem("kubernetesVersion", problem);
+    }
+  }
+
+  /**
+   * The pod network: pods' addresses must not overlap the VPC's (routing to either would break), and
+   * options that need a word of warning get one (an unmaintained network, or none at all).
+   */
+  private checkNetworking(): void {
+    const s = this.input;
+    const networking = (s.networking ?? D.DEFAULT_NETWORKING) as Networking;
+    const network = parseIpv4Cidr(s.networkCidr ?? D.DEFAULT_NETWORK_CIDR);
+    const pods = parseIpv4Cidr(D.DEFAULT_POD_CIDR);
+    if (NETWORKING_FACTS[networking].usesPodCidr && network && pods && overlaps(network, pods)) {
+      this.problem(
+        "networkCidr",
+        `${s.networkCidr} overlaps the pod CIDR ${D.DEFAULT_POD_CIDR} that ${networking} gives pods; ` +
+          "choose a network CIDR outside it (kops's default is 172.20.0.0/16).",
+      );
+    }
+    const addon = NETWORKING_FACTS[networking].addon;
+    const unmaintained = addon ? ADDON_PINS[addon].unmaintained : undefined;
+    if (addon && unmaintained) {
+      this.warnings.push({
+        field: "networking",
+        message:
+          `${networking} installs ${addon} ${ADDON_PINS[addon].version}, its last release: it is unmaintained since ` +
+          `${unmaintained.since} and gets no security fixes. Prefer a maintained option: ${unmaintained.alternatives.join(", ")}.`,
+      });
+    }
+    if (networking === "cni") {
+      this.warnings.push({
+        field: "networking",
+        message:
+          "cni installs no pod network: nodes stay NotReady until you apply your CNI (kube-proxy is installed). " +
+          "Choose cilium, calico or flannel to have kopsform install one.",
+      });
     }
   }
 
@@ -579,7 +620,9 @@ class CrossFieldRules {
       image,
       nodeGroups: [defaultGroup, ...(s.nodeGroups ?? []).map((g) => nodeGroupSpec(g, defaultGroup))],
       topology: s.topology ?? D.DEFAULT_TOPOLOGY,
-      networking: s.networking ?? D.DEFAULT_NETWORKING,
+      networking: (s.networking ?? D.DEFAULT_NETWORKING) as Networking,
+      podCidr: D.DEFAULT_POD_CIDR,
+      addonsMirror: s.addonsMirror?.replace(/\/+$/, ""),
       networkCidr,
       vpc: s.vpc,
       subnets: this.subnets,
