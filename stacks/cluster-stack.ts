@@ -17,6 +17,7 @@ import { Iam, partitionOf } from "../modules/iam";
 import { Images } from "../modules/images";
 import { LaunchTemplateChecks } from "../modules/launch-template-checks";
 import { Network } from "../modules/network";
+import { NodeTermination } from "../modules/node-termination";
 import { Nodes } from "../modules/nodes";
 import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
@@ -81,6 +82,7 @@ export class ClusterStack extends TerraformStack {
     const iam = new Iam(this, "iam", {
       clusterName: spec.name,
       bastion: spec.bastion,
+      addons: { region: spec.region, networking: spec.networking },
       runTime: {
         region: spec.region,
         kmsKeyArn: key.key.arn,
@@ -151,6 +153,12 @@ export class ClusterStack extends TerraformStack {
       keyName,
       tags,
       bootDependencies: [...bootReady, ...(iam.nodes.policy ? [iam.nodes.policy] : [])],
+    });
+
+    // Nodes drain before their instances terminate: lifecycle hooks, the events' queue and rules.
+    new NodeTermination(this, "node-termination", {
+      clusterName: spec.name,
+      groups: nodes.groups.map((g) => ({ name: g.node.id, autoscalingGroup: g.autoscalingGroup })),
     });
 
     if (spec.bastion && securityGroups.bastion && iam.bastions) {
