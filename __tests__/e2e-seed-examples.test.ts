@@ -74,6 +74,36 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
     });
   });
 
+  it("plans node termination handling: the encrypted queue, its policy, five rules and targets, the nodes' hook, the queue's URL", () => {
+    expect(planned(plan, "aws_sqs_queue")["hacluster-example-com-nth"]).toMatchObject({
+      name: "hacluster-example-com-nth",
+      sqs_managed_sse_enabled: true,
+      message_retention_seconds: 300,
+    });
+    expect(Object.keys(planned(plan, "aws_sqs_queue_policy"))).toEqual(["hacluster-example-com-nth-policy"]);
+    expect(Object.keys(planned(plan, "aws_cloudwatch_event_rule"))).toHaveLength(5);
+    expect(Object.keys(planned(plan, "aws_cloudwatch_event_target"))).toHaveLength(5);
+    expect(planned(plan, "aws_autoscaling_lifecycle_hook")).toEqual({
+      "nodes-NTHLifecycleHook": expect.objectContaining({
+        lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        default_result: "CONTINUE",
+        heartbeat_timeout: 300,
+      }),
+    });
+    expect(planned(plan, "aws_ssm_parameter")["config-node-termination-queue-url"]).toMatchObject({
+      name: "/kopsform/hacluster.example.com/config/node-termination-queue-url",
+      type: "String",
+    });
+  });
+
+  it("plans the masters' policy with the add-ons' statements (cloud controller, EBS CSI driver, termination handler)", () => {
+    const masters = planned(plan, "aws_iam_role_policy")["masters-hacluster-example-com"];
+    const sids = (JSON.parse(String(masters.policy)) as { Statement: { Sid: string }[] }).Statement.map((s) => s.Sid);
+    expect(sids).toEqual(
+      expect.arrayContaining(["CloudControllerOwnClusterResources", "EbsCsiManageOwnVolumes", "TerminationHandlerOwnQueue"]),
+    );
+  });
+
   it("plans three private and three utility subnets, three NAT gateways", () => {
     expect(Object.keys(planned(plan, "aws_subnet"))).toHaveLength(6);
     expect(Object.keys(planned(plan, "aws_nat_gateway"))).toHaveLength(3);
