@@ -84,7 +84,7 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
     expect(Object.keys(planned(plan, "aws_cloudwatch_event_rule"))).toHaveLength(5);
     expect(Object.keys(planned(plan, "aws_cloudwatch_event_target"))).toHaveLength(5);
     expect(planned(plan, "aws_autoscaling_lifecycle_hook")).toEqual({
-      "nodes-NTHLifecycleHook": expect.objectContaining({
+      "nodes-nth-lifecycle-hook": expect.objectContaining({
         lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
         default_result: "CONTINUE",
         heartbeat_timeout: 300,

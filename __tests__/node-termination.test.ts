@@ -13,6 +13,8 @@ import { parseJsonencode, parsePolicy } from "./helpers/json-expression";
 const NAME = "hacluster.example.com";
 const QUEUE = "hacluster-example-com-nth";
 const RULES = ["ASGLifecycle", "SpotInterruption", "RebalanceRecommendation", "InstanceStateChange", "InstanceScheduledChange"];
+/** Terraform names are lower case; the rules' AWS names are kops's. */
+const RULE_IDS = ["asg-lifecycle", "spot-interruption", "rebalance-recommendation", "instance-state-change", "instance-scheduled-change"];
 
 describe("node termination handling of seed example 1", () => {
   let json: TerraformJson;
@@ -36,7 +38,7 @@ describe("node termination handling of seed example 1", () => {
       Principal: { Service: "events.amazonaws.com" },
       Action: ["sqs:SendMessage"],
       Resource: [`\${aws_sqs_queue.${QUEUE}.arn}`],
-      Condition: { ArnEquals: { "aws:SourceArn": RULES.map((r) => `\${aws_cloudwatch_event_rule.hacluster-example-com-${r}.arn}`) } },
+      Condition: { ArnEquals: { "aws:SourceArn": RULE_IDS.map((r) => `\${aws_cloudwatch_event_rule.hacluster-example-com-${r}.arn}`) } },
     });
     expect(policy.Statement.filter((s) => s.Effect === "Deny")).toEqual([
       expect.objectContaining({ Principal: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
@@ -48,33 +50,34 @@ describe("node termination handling of seed example 1", () => {
 
   it("sends the five kinds of events kops listens to into the queue; the lifecycle rule only for this cluster's node groups", () => {
     const rules = resources(json, "aws_cloudwatch_event_rule");
-    expect(Object.keys(rules).sort()).toEqual(RULES.map((r) => `hacluster-example-com-${r}`).sort());
-    const lifecycle = parseJsonencode(String(rules["hacluster-example-com-ASGLifecycle"].event_pattern));
+    expect(Object.keys(rules).sort()).toEqual(RULE_IDS.map((r) => `hacluster-example-com-${r}`).sort());
+    expect(Object.values(rules).map((r) => r.name).sort()).toEqual(RULES.map((r) => `hacluster-example-com-${r}`).sort());
+    const lifecycle = parseJsonencode(String(rules["hacluster-example-com-asg-lifecycle"].event_pattern));
     expect(lifecycle).toEqual({
       source: ["aws.autoscaling"],
       "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
       detail: { AutoScalingGroupName: ["${aws_autoscaling_group.nodes.name}", "${aws_autoscaling_group.gpu.name}"] },
     });
-    expect(parseJsonencode(String(rules["hacluster-example-com-SpotInterruption"].event_pattern))).toEqual({
+    expect(parseJsonencode(String(rules["hacluster-example-com-spot-interruption"].event_pattern))).toEqual({
       source: ["aws.ec2"],
       "detail-type": ["EC2 Spot Instance Interruption Warning"],
     });
     const targets = Object.values(resources(json, "aws_cloudwatch_event_target"));
     expect(targets.map((t) => `${t.rule} -> ${t.arn}`).sort()).toEqual(
-      RULES.map((r) => `\${aws_cloudwatch_event_rule.hacluster-example-com-${r}.name} -> \${aws_sqs_queue.${QUEUE}.arn}`).sort(),
+      RULE_IDS.map((r) => `\${aws_cloudwatch_event_rule.hacluster-example-com-${r}.name} -> \${aws_sqs_queue.${QUEUE}.arn}`).sort(),
     );
   });
 
   it("holds terminating nodes of every node group for draining, and never the masters", () => {
     expect(resources(json, "aws_autoscaling_lifecycle_hook")).toEqual({
-      "nodes-NTHLifecycleHook": {
+      "nodes-nth-lifecycle-hook": {
         name: "nodes-NTHLifecycleHook",
         autoscaling_group_name: "${aws_autoscaling_group.nodes.name}",
         lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
         heartbeat_timeout: 300,
         default_result: "CONTINUE",
       },
-      "gpu-NTHLifecycleHook": expect.objectContaining({ autoscaling_group_name: "${aws_autoscaling_group.gpu.name}", default_result: "CONTINUE" }),
+      "gpu-nth-lifecycle-hook": expect.objectContaining({ autoscaling_group_name: "${aws_autoscaling_group.gpu.name}", default_result: "CONTINUE" }),
     });
   });
 

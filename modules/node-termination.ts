@@ -48,6 +48,11 @@ export function terminationQueueParameter(clusterName: string): string {
   return `/kopsform/${clusterName}/config/node-termination-queue-url`;
 }
 
+/** `ASGLifecycle` -> `asg-lifecycle`, `SpotInterruption` -> `spot-interruption`. */
+function kebab(name: string): string {
+  return name.replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2").replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
 /** One event source, as kops lists them. */
 interface TerminationEvent {
   readonly name: string;
@@ -115,14 +120,16 @@ export class NodeTermination extends Construct {
       },
     ];
     this.rules = events.map((event) => {
+      // AWS names as kops's (`hacluster-example-com-ASGLifecycle`); Terraform names in lower case.
       const ruleName = limitedName(`${slug}-${event.name}`, RULE_NAME_MAX);
-      const rule = new CloudwatchEventRule(this, `${slug}-${event.name}`, {
+      const id = `${slug}-${kebab(event.name)}`;
+      const rule = new CloudwatchEventRule(this, id, {
         name: ruleName,
         description: `${event.name} events for the node termination handler of ${props.clusterName}`,
         eventPattern: Fn.jsonencode(event.pattern),
         tags: { Name: ruleName },
       });
-      new CloudwatchEventTarget(this, `${slug}-${event.name}-Target`, {
+      new CloudwatchEventTarget(this, `${id}-target`, {
         rule: rule.name,
         targetId: `${event.name}-Target`,
         arn: this.queue.arn,
@@ -158,7 +165,7 @@ export class NodeTermination extends Construct {
 
     for (const group of props.groups) {
       const hookName = `${group.name}-NTHLifecycleHook`;
-      new AutoscalingLifecycleHook(this, hookName, {
+      new AutoscalingLifecycleHook(this, `${group.name}-nth-lifecycle-hook`, {
         name: hookName,
         autoscalingGroupName: group.autoscalingGroup.name,
         lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
