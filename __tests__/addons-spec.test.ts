@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { addonFacts, clusterAddons } from "../spec/addons";
-import { checkKubernetesVersion, checkMirrorUrl } from "../spec/checks";
+import { checkMirrorUrl, checkSupportedKubernetes } from "../spec/checks";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES } from "../spec/defaults";
 import { NETWORKING_FACTS, NETWORKING_OPTIONS, REFUSED_NETWORKING } from "../spec/networking";
 import {
@@ -103,19 +103,20 @@ describe("the pins table", () => {
     }
   });
 
-  it("accepts exactly the Kubernetes versions of SUPPORTED_KUBERNETES, the default among them", () => {
-    expect(checkKubernetesVersion(DEFAULT_KUBERNETES_VERSION)).toBeUndefined();
+  it("accepts exactly the Kubernetes versions of SUPPORTED_KUBERNETES, the default among them, and never refuses the deployed record for it", () => {
+    expect(problemsOf({ ...base, kubernetesVersion: "1.32.3", deployedKubernetesVersion: "1.31.9" })).toEqual([]);
+    expect(checkSupportedKubernetes(DEFAULT_KUBERNETES_VERSION)).toBeUndefined();
     for (const minor of supportedMinors()) {
-      expect(checkKubernetesVersion(`${minor}.0`)).toBeUndefined();
-      expect(checkKubernetesVersion(`v${minor}.7`)).toBeUndefined();
+      expect(checkSupportedKubernetes(`${minor}.0`)).toBeUndefined();
+      expect(checkSupportedKubernetes(`v${minor}.7`)).toBeUndefined();
     }
     const [major, lo] = SUPPORTED_KUBERNETES.min.split(".").map(Number);
     const hi = Number(SUPPORTED_KUBERNETES.max.split(".")[1]);
-    expect(checkKubernetesVersion(`${major}.${lo - 1}.9`)).toMatch(/kopsform runs 1\.\d+ to 1\.\d+/);
-    expect(checkKubernetesVersion(`${major}.${hi + 1}.0`)).toMatch(/kopsform runs/);
-    expect(checkKubernetesVersion("2.0.0")).toMatch(/kopsform runs/);
+    expect(checkSupportedKubernetes(`${major}.${lo - 1}.9`)).toMatch(/kopsform runs 1\.\d+ to 1\.\d+/);
+    expect(checkSupportedKubernetes(`${major}.${hi + 1}.0`)).toMatch(/kopsform runs/);
+    expect(checkSupportedKubernetes("2.0.0")).toMatch(/kopsform runs/);
     expect(problemsOf({ ...base, kubernetesVersion: "1.28.4" })).toEqual([
-      expect.stringMatching(/^kubernetesVersion: "1\.28\.4" is Kubernetes 1\.28; kopsform runs/),
+      expect.stringMatching(/^kubernetesVersion: 1\.28\.4 is Kubernetes 1\.28; kopsform runs 1\.32 to 1\.34/),
     ]);
   });
 
@@ -138,6 +139,7 @@ describe("the pins table", () => {
     expect(rows.filter(([a, k]) => a === "aws-cloud-controller-manager" && k === "image").map((r) => `${r[3]}=${r[4]}`)).toEqual([
       "k8s-1.32=v1.32.8",
       "k8s-1.33=v1.33.4",
+      "k8s-1.34=v1.34.3",
     ]);
   });
 });

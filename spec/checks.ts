@@ -194,25 +194,32 @@ export function checkDownloadUrl(value: string): string | undefined {
   return undefined;
 }
 
-/**
- * A Kubernetes version kopsform can run: major.minor.patch with the minor inside
- * {@link SUPPORTED_KUBERNETES}, the range every pinned add-on supports (spec/pins.ts; a test keeps the
- * two consistent).
- */
+/** A Kubernetes version: major.minor.patch (an optional leading v). */
 export function checkKubernetesVersion(value: string): string | undefined {
-  const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
-  if (!m) {
+  if (!/^v?\d+\.\d+\.\d+$/.test(value)) {
     return `${JSON.stringify(value)} is not a Kubernetes version; use major.minor.patch, for example 1.33.5.`;
   }
-  const minor = `${Number(m[1])}.${Number(m[2])}`;
-  const [lo, hi] = [SUPPORTED_KUBERNETES.min, SUPPORTED_KUBERNETES.max].map((v) => v.split(".").map(Number));
+  return undefined;
+}
+
+/**
+ * A Kubernetes version kopsform can run: its minor inside {@link SUPPORTED_KUBERNETES}, the range every
+ * pinned add-on supports (spec/pins.ts; a test keeps the two consistent). Checked on the version to
+ * run, not on the record of what runs (`deployedKubernetesVersion`).
+ */
+export function checkSupportedKubernetes(value: string): string | undefined {
+  const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
+  if (!m) {
+    return checkKubernetesVersion(value);
+  }
   const [major, min] = [Number(m[1]), Number(m[2])];
+  const [lo, hi] = [SUPPORTED_KUBERNETES.min, SUPPORTED_KUBERNETES.max].map((v) => v.split(".").map(Number));
   const below = major < lo[0] || (major === lo[0] && min < lo[1]);
   const above = major > hi[0] || (major === hi[0] && min > hi[1]);
   if (below || above) {
     return (
-      `${JSON.stringify(value)} is Kubernetes ${minor}; kopsform runs ${SUPPORTED_KUBERNETES.min} to ${SUPPORTED_KUBERNETES.max}, ` +
-      "the versions every pinned add-on (network, cloud controller, storage driver) supports. Use for example 1.33.5."
+      `${value.replace(/^v/, "")} is Kubernetes ${major}.${min}; kopsform runs ${SUPPORTED_KUBERNETES.min} to ${SUPPORTED_KUBERNETES.max}, ` +
+      "the versions every pinned add-on (network, cloud controller, storage driver) supports."
     );
   }
   return undefined;

@@ -22,7 +22,7 @@ export const DEFAULT_KUBERNETES_VERSION = "1.33.5";
  * The Kubernetes minor versions kopsform runs, inclusive: those every pinned add-on supports
  * (spec/pins.ts). A test checks each add-on's range covers this one; widen it only with pins that do.
  */
-export const SUPPORTED_KUBERNETES = { min: "1.32", max: "1.33" } as const;
+export const SUPPORTED_KUBERNETES = { min: "1.32", max: "1.34" } as const;
 
 /**
  * @default "100.96.0.0/11", kops's pod CIDR: pods' addresses (every option but the VPC CNI, whose pods

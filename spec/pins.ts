@@ -79,7 +79,13 @@ export const ADDON_PINS: Readonly<Record<AddonName, AddonPin>> = {
   helm: {
     name: "helm",
     version: "3.18.4",
-    kubernetes: { min: "1.30", max: "1.33", source: "Helm's version skew policy: Helm 3.18 supports Kubernetes 1.30 to 1.33" },
+    kubernetes: {
+      min: "1.30",
+      max: "1.35",
+      source:
+        "helm only renders charts here (helm template --kube-version, no connection to the cluster), so the API server's " +
+        "version does not bind it; Helm's skew policy (3.18: 1.30 to 1.33) is about talking to a cluster",
+    },
     artifacts: [
       {
         file: "helm.tar.gz",
@@ -119,14 +125,20 @@ export const ADDON_PINS: Readonly<Record<AddonName, AddonPin>> = {
   },
   cilium: {
     name: "cilium",
-    version: "1.18.12",
-    kubernetes: { min: "1.30", max: "1.33", source: "Cilium 1.18 Kubernetes compatibility (e2e tested on 1.30 to 1.33)" },
+    version: "1.19.6",
+    kubernetes: {
+      min: "1.32",
+      max: "1.35",
+      source:
+        "Cilium e2e-tests each release on the Kubernetes releases supported when it branches (1.18: 1.30 to 1.33); " +
+        "1.19 branched with 1.32 to 1.35 supported",
+    },
     artifacts: [
       {
         file: "cilium.tgz",
         kind: "chart",
-        url: "https://helm.cilium.io/cilium-1.18.12.tgz",
-        sha256: "5923f9d9fcb11bc4692ad52353cc791b935d96e09ba0c535c5a8b88ea8a37572",
+        url: "https://helm.cilium.io/cilium-1.19.6.tgz",
+        sha256: "21c43cf53841f9ab0375047d95aa4c64051ea52bbd2c679416e6408f5f1c9179",
         checksumSource: "the digest in index.yaml of cilium/charts (helm.cilium.io)",
       },
     ],
@@ -192,10 +204,10 @@ export const ADDON_PINS: Readonly<Record<AddonName, AddonPin>> = {
     version: "2.8.1",
     kubernetes: {
       min: "1.16",
-      max: "1.33",
+      max: "1.34",
       source:
         "kopsform's own bound: Weave Net is unmaintained and was tested upstream only up to 1.2x; its manifest uses APIs served " +
-        "through 1.33 (apps/v1, rbac.authorization.k8s.io/v1)",
+        "through 1.34 (apps/v1, rbac.authorization.k8s.io/v1)",
     },
     artifacts: [
       {
@@ -215,7 +227,7 @@ export const ADDON_PINS: Readonly<Record<AddonName, AddonPin>> = {
     version: "0.0.9",
     kubernetes: {
       min: "1.32",
-      max: "1.33",
+      max: "1.34",
       source: "cloud-provider-aws releases one minor per Kubernetes minor; kopsform pins an image for each minor it supports",
     },
     artifacts: [
@@ -228,7 +240,7 @@ export const ADDON_PINS: Readonly<Record<AddonName, AddonPin>> = {
       },
     ],
     images: {
-      "registry.k8s.io/provider-aws/cloud-controller-manager": { "1.32": "v1.32.8", "1.33": "v1.33.4" },
+      "registry.k8s.io/provider-aws/cloud-controller-manager": { "1.32": "v1.32.8", "1.33": "v1.33.4", "1.34": "v1.34.3" },
     },
   },
   "aws-ebs-csi-driver": {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
 import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
-import { checkDnsName, regionOf } from "./checks";
+import { checkDnsName, checkSupportedKubernetes, regionOf } from "./checks";
 import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
 import { layMasters } from "./masters";
@@ -222,6 +222,12 @@ class CrossFieldRules {
     }
     if (ok("networking", "networkCidr")) {
       this.checkNetworking();
+    }
+    if (ok("kubernetesVersion")) {
+      const message = checkSupportedKubernetes(this.input.kubernetesVersion ?? D.DEFAULT_KUBERNETES_VERSION);
+      if (message) {
+        this.problem("kubernetesVersion", message);
+      }
     }
   }
 
