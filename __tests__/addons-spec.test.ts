@@ -125,7 +125,7 @@ describe("the pins table", () => {
     expect(committed).toBe(renderPinsTsv());
   });
 
-  it("renders one row per artifact (per architecture where it differs) and per image tag", () => {
+  it("renders the version, then one row per artifact (per architecture where it differs) and per image tag", () => {
     const rows = renderPinsTsv()
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
@@ -135,7 +135,10 @@ describe("the pins table", () => {
       expect(row).toHaveLength(6);
     }
     expect(rows.filter(([a, k]) => a === "helm" && k === "tool").map((r) => r[3])).toEqual(["amd64", "arm64"]);
-    expect(rows.filter(([a]) => a === "calico").map((r) => r[2])).toEqual(["operator-crds.yaml", "tigera-operator.yaml"]);
+    expect(rows.filter(([a]) => a === "calico").map((r) => r[2])).toEqual(["-", "operator-crds.yaml", "tigera-operator.yaml"]);
+    for (const pin of Object.values(ADDON_PINS)) {
+      expect(rows.filter(([a, k]) => a === pin.name && k === "version")).toEqual([[pin.name, "version", "-", "all", pin.version, "-"]]);
+    }
     expect(rows.filter(([a, k]) => a === "aws-cloud-controller-manager" && k === "image").map((r) => `${r[3]}=${r[4]}`)).toEqual([
       "k8s-1.32=v1.32.8",
       "k8s-1.33=v1.33.4",
@@ -216,16 +219,16 @@ describe("what the cluster-wide step installs", () => {
     }
   });
 
-  it("hands the boot step its facts as plain words", () => {
+  it("hands the boot step its facts, the mirror without its trailing slash", () => {
     const { spec } = validSpec({ ...SEED_1, addonsMirror: "https://mirror.example.com/kopsform/" });
     expect(addonFacts(spec)).toEqual({
-      NETWORKING: "kopeio-vxlan",
-      ADDONS: "aws-cloud-controller-manager kopeio-vxlan aws-ebs-csi-driver aws-node-termination-handler",
-      KUBE_PROXY: "true",
-      POD_CIDR: "100.96.0.0/11",
-      ADDONS_MIRROR: "https://mirror.example.com/kopsform",
+      networking: "kopeio-vxlan",
+      addons: ["aws-cloud-controller-manager", "kopeio-vxlan", "aws-ebs-csi-driver", "aws-node-termination-handler"],
+      kubeProxy: true,
+      podCidr: "100.96.0.0/11",
+      mirror: "https://mirror.example.com/kopsform",
     });
-    expect(addonFacts(validSpec(SEED_1).spec).ADDONS_MIRROR).toBe("");
+    expect(addonFacts(validSpec(SEED_1).spec).mirror).toBeUndefined();
   });
 });
 
@@ -243,8 +246,9 @@ describe("addonsMirror", () => {
     ["file:///srv/mirror", /uses file/],
     ["https://user:secret@mirror.example.com/", /carries credentials/],
     ["https://mirror.example.com/?token=x", /query or fragment/],
-    ["https://mirror.example.com/a b", /characters a mirror URL does not need/],
-    ['https://mirror.example.com/"$(reboot)"', /characters a mirror URL does not need/],
+    ["https://mirror.example.com/a b", /has characters other than letters, digits and \. _ : \/ % -/],
+    ['https://mirror.example.com/"$(reboot)"', /has characters other than/],
+    ["https://mirror.example.com/~kopsform", /has characters other than/],
   ])("refuses %s", (url, message) => {
     expect(checkMirrorUrl(url)).toMatch(message);
     expect(problemsOf({ ...base, addonsMirror: url })).toEqual([expect.stringMatching(/^addonsMirror: /)]);

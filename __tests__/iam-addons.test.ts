@@ -210,12 +210,14 @@ describe.each([
 describe("the VPC CNI's IAM", () => {
   it("goes to the nodes' role only with amazon-vpc-routed-eni", () => {
     const sids = (fields: Record<string, unknown>) => roleStatements(synthJson(fields), "nodes").map((s) => s.Sid);
+    // The nodes' own statements (what node.sh and the loader call) come first, the VPC CNI's after.
+    const own = ["ReplaceOwnClusterNodes", "ReadRunTimeConfig", "ReadBootScripts"];
     expect(sids({ ...SEED_1, networking: "amazon-vpc-routed-eni" })).toEqual([
-      "DescribeInstances",
+      ...own,
       "VpcCniDescribe",
       "VpcCniManageNetworkInterfaces",
       "VpcCniTagNetworkInterfaces",
     ]);
-    expect(sids(SEED_1)).toEqual(["DescribeInstances"]);
+    expect(sids(SEED_1)).toEqual(own);
   });
 });

@@ -11,6 +11,7 @@ import { EtcdVolumes } from "./etcd-volumes";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { CONTROL_PLANE_TAGS } from "./tags";
+import { AddonFacts } from "../spec/addons";
 import { BootTiming, EtcdRelease, masterUserData } from "./user-data";
 
 /**
@@ -58,6 +59,8 @@ export interface ControlPlaneProps {
   readonly bootDependencies?: readonly ITerraformDependable[];
   /** How long the boot waits for what takes a while. @default the defaults of {@link BootTiming} */
   readonly bootTiming?: Partial<BootTiming>;
+  /** The add-ons the masters' cluster-wide step applies (boot/steps/addons.sh). @default none */
+  readonly addons?: AddonFacts;
 }
 
 /** The masters and their etcd volumes. */
@@ -82,6 +85,7 @@ export class ControlPlane extends Construct {
         kubernetesVersion: props.kubernetesVersion,
         etcd: props.etcd.release,
         backupIntervalMinutes: props.etcd.backupIntervalMinutes,
+        addons: props.addons,
         timing: props.bootTiming,
       });
       return new InstanceGroup(this, master.name, {

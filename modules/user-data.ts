@@ -11,7 +11,10 @@
 import { createHash } from "crypto";
 import { gzipSync } from "fflate";
 import YAML from "yaml";
-import { checkDnsName, checkLabelKey, checkLabelValue, checkTaint, taintKeyAndEffect } from "../spec/checks";
+import { AddonFacts } from "../spec/addons";
+import { checkDnsName, checkLabelKey, checkLabelValue, checkMirrorUrl, checkTaint, taintKeyAndEffect } from "../spec/checks";
+import { NETWORKING_OPTIONS } from "../spec/networking";
+import { ADDON_NAMES } from "../spec/pins";
 import { bootArchive, bootArchiveKey, bootFile } from "./boot-bundle";
 import { clusterKeyAlias } from "./cluster-key";
 
@@ -50,6 +53,10 @@ export interface BootTiming {
   readonly etcdCertDays: number;
   /** Renew member certificates expiring within this many days. @default 60 */
   readonly etcdCertRenewDays: number;
+  /** Attempts at each add-on download and API call (boot/steps/addons.sh). @default 30 (x 10 s: 5 min) */
+  readonly addonAttempts: number;
+  /** @default 10 (s) */
+  readonly addonDelaySeconds: number;
 }
 
 /** The defaults of {@link BootTiming}. */
@@ -66,6 +73,8 @@ export const DEFAULT_BOOT_TIMING: BootTiming = {
   etcdQuorumWaitAttempts: 180,
   etcdCertDays: 365,
   etcdCertRenewDays: 60,
+  addonAttempts: 30,
+  addonDelaySeconds: 10,
 };
 
 /** An etcd release: its version, the sha256 of each architecture's archive, where to download it. */
@@ -87,6 +96,11 @@ export interface MasterUserDataProps {
   readonly etcd: EtcdRelease;
   /** Minutes between etcd backups (by each etcd cluster's leader). */
   readonly backupIntervalMinutes: number;
+  /**
+   * The add-ons the cluster-wide step applies (spec/addons.ts), for boot/steps/addons.sh.
+   * @default none: cluster.env then lacks the add-on keys, and apply_addons stops naming them
+   */
+  readonly addons?: AddonFacts;
   /** @default {@link DEFAULT_BOOT_TIMING} */
   readonly timing?: Partial<BootTiming>;
 }
@@ -124,6 +138,9 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/-]*)?$/;
 const INSTANCE_GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+/** What boot/steps/addons.sh can apply (helm is its tool, not an add-on). */
+const APPLIED_ADDONS: readonly string[] = ADDON_NAMES.filter((name) => name !== "helm");
 
 /** Collects every problem with the props, then throws them together. */
 class Problems {
@@ -205,6 +222,9 @@ export function masterUserData(props: MasterUserDataProps): UserData {
     props.backupIntervalMinutes,
     "must be a whole number of minutes.",
   );
+  if (props.addons) {
+    checkAddons(problems, props.addons);
+  }
   const timing = resolveTiming(problems, props.timing);
   problems.throwIfAny();
   const env = {
@@ -226,6 +246,9 @@ export function masterUserData(props: MasterUserDataProps): UserData {
     ETCD_QUORUM_WAIT_ATTEMPTS: String(timing.etcdQuorumWaitAttempts),
     ETCD_CERT_DAYS: String(timing.etcdCertDays),
     ETCD_CERT_RENEW_DAYS: String(timing.etcdCertRenewDays),
+    ...(props.addons ? addonEnv(props.addons) : {}),
+    ADDONS_ATTEMPTS: String(timing.addonAttempts),
+    ADDONS_DELAY_SECONDS: String(timing.addonDelaySeconds),
   };
   return render(`master ${props.member} of ${props.clusterName}`, env, "master.sh", [
     { path: "/etc/systemd/system/kopsform-etcd-backup@.timer.d/interval.conf", content: `[Timer]\nOnUnitActiveSec=${props.backupIntervalMinutes}min\n` },
@@ -253,6 +276,34 @@ export function nodeUserData(props: NodeUserDataProps): UserData {
     NODE_TAINTS: taints,
   };
   return render(`node of instance group ${props.instanceGroup} of ${props.clusterName}`, env, "node.sh", []);
+}
+
+/** The add-on facts, checked: known names, once each; a networking option; a CIDR; a mirror URL. */
+function checkAddons(problems: Problems, addons: AddonFacts): void {
+  const names = addons.addons ?? [];
+  names.forEach((name, i) => {
+    problems.check(APPLIED_ADDONS.includes(name) && names.indexOf(name) === i, `addons.addons[${i}]`, name, `is not an add-on kopsform applies once; use one of ${APPLIED_ADDONS.join(", ")}.`);
+  });
+  problems.check((NETWORKING_OPTIONS as readonly string[]).includes(addons.networking), "addons.networking", addons.networking, `is not a networking option; use one of ${NETWORKING_OPTIONS.join(", ")}.`);
+  problems.check(typeof addons.kubeProxy === "boolean", "addons.kubeProxy", addons.kubeProxy, "must be true or false.");
+  problems.check(matches(CIDR, addons.podCidr), "addons.podCidr", addons.podCidr, "is not a CIDR (for example 100.96.0.0/11).");
+  if (addons.mirror !== undefined) {
+    const message = typeof addons.mirror === "string" ? checkMirrorUrl(addons.mirror) : "is not a string.";
+    if (message) {
+      problems.report("addons.mirror", message);
+    }
+  }
+}
+
+/** The add-on keys of cluster.env, as boot/steps/addons.sh reads them. */
+function addonEnv(addons: AddonFacts): Record<string, string> {
+  return {
+    NETWORKING: addons.networking,
+    ADDONS: addons.addons.join(","),
+    KUBE_PROXY: String(addons.kubeProxy),
+    POD_CIDR: addons.podCidr,
+    ADDONS_MIRROR: addons.mirror ?? "",
+  };
 }
 
 /** Labels checked with the spec's own checks; returned as `key=value,...`, sorted by key. */

@@ -1,7 +1,7 @@
 /**
  * Which add-ons a cluster's cluster-wide step installs, in order, and the facts the boot step
- * (`boot/addons.sh`) reads: everything here is decided by the spec, once, and handed to the instances
- * as data (the lead's `/etc/kopsform/cluster.env`), never re-derived on a machine.
+ * (`boot/steps/addons.sh`) reads: everything here is decided by the spec, once, and handed to the instances
+ * as data (`/etc/kopsform/cluster.env`), never re-derived on a machine.
  */
 import { NETWORKING_FACTS } from "./networking";
 import { AddonName } from "./pins";
@@ -35,19 +35,31 @@ export function clusterAddons(spec: Pick<ClusterSpec, "networking">): AddonPlan 
 }
 
 /**
- * The add-on facts for an instance's `cluster.env`, as `boot/addons.sh` reads them: `ADDONS` (names in
- * order, space-separated), `KUBE_PROXY` (`true`/`false`), `POD_CIDR`, `NETWORKING`, and
- * `ADDONS_MIRROR` (empty without a mirror). Every value is a validated plain word or URL.
+ * What a master's boot needs to know of the add-ons (`boot/steps/addons.sh`), decided here once from
+ * the spec; modules/user-data.ts writes it into cluster.env as `NETWORKING`, `ADDONS` (names in order,
+ * comma-separated), `KUBE_PROXY` (`true`/`false`), `POD_CIDR` and `ADDONS_MIRROR` (empty: upstream).
  */
-export function addonFacts(
-  spec: Pick<ClusterSpec, "networking" | "podCidr" | "addonsMirror">,
-): Readonly<Record<string, string>> {
+export interface AddonFacts {
+  /** The `--networking` option. */
+  readonly networking: string;
+  /** The add-ons in the order they are applied ({@link AddonPlan.addons}). */
+  readonly addons: readonly AddonName[];
+  /** Whether kube-proxy is installed ({@link AddonPlan.kubeProxy}). */
+  readonly kubeProxy: boolean;
+  /** The pods' CIDR, e.g. 100.96.0.0/11. */
+  readonly podCidr: string;
+  /** Where to fetch the artifacts instead of upstream. @default none (upstream) */
+  readonly mirror?: string;
+}
+
+/** The add-on facts of a cluster, for its masters' cluster.env. */
+export function addonFacts(spec: Pick<ClusterSpec, "networking" | "podCidr" | "addonsMirror">): AddonFacts {
   const plan = clusterAddons(spec);
   return {
-    NETWORKING: spec.networking,
-    ADDONS: plan.addons.join(" "),
-    KUBE_PROXY: String(plan.kubeProxy),
-    POD_CIDR: spec.podCidr,
-    ADDONS_MIRROR: spec.addonsMirror ?? "",
+    networking: spec.networking,
+    addons: plan.addons,
+    kubeProxy: plan.kubeProxy,
+    podCidr: spec.podCidr,
+    ...(spec.addonsMirror ? { mirror: spec.addonsMirror } : {}),
   };
 }

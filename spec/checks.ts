@@ -247,8 +247,9 @@ export function checkMirrorUrl(value: string): string | undefined {
   if (url.search || url.hash || value.includes("?") || value.includes("#")) {
     return `${JSON.stringify(value)} has a query or fragment; ${fix}`;
   }
-  if (!/^[A-Za-z0-9._~:/%-]+$/.test(value)) {
-    return `${JSON.stringify(value)} has characters a mirror URL does not need (spaces, quotes, ...); ${fix}`;
+  // The URL reaches the masters as a plain word of cluster.env (modules/user-data.ts).
+  if (!/^[A-Za-z0-9._:/%-]+$/.test(value)) {
+    return `${JSON.stringify(value)} has characters other than letters, digits and . _ : / % -; ${fix}`;
   }
   return undefined;
 }

@@ -311,6 +311,7 @@ export const PINS_TSV_HEADER = ["addon", "kind", "key", "select", "value", "sha2
  * The table as the boot scripts read it (`boot/addons/pins.tsv`): tab-separated, one row per
  * artifact and architecture or per image tag, in the table's order.
  *
+ * - `addon  version  -  all  VERSION  -` (first: what the boot step records as applied)
  * - `addon  manifest|chart|tool  FILE  all|amd64|arm64  URL  SHA256`
  * - `addon  image  IMAGE  all|k8s-1.33  TAG  -`
  *
@@ -322,6 +323,7 @@ export function renderPinsTsv(pins: Readonly<Record<string, AddonPin>> = ADDON_P
     PINS_TSV_HEADER.join("\t"),
   ];
   for (const pin of Object.values(pins)) {
+    lines.push([pin.name, "version", "-", "all", pin.version, "-"].join("\t"));
     for (const artifact of pin.artifacts) {
       if (typeof artifact.url === "string" && typeof artifact.sha256 === "string") {
         lines.push([pin.name, artifact.kind, artifact.file, "all", artifact.url, artifact.sha256].join("\t"));

@@ -6,6 +6,7 @@ import { Aspects, TerraformDataSource, TerraformElement, TerraformOutput, Terraf
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct, Node } from "constructs";
 import { SubnetRole } from "../spec/address-plan";
+import { addonFacts } from "../spec/addons";
 import { ClusterSpec } from "../spec/types";
 import { ApiEndpoint } from "../modules/api-endpoint";
 import { BASTION_INSTANCE_TYPE, Bastion } from "../modules/bastion";
@@ -75,9 +76,30 @@ export class ClusterStack extends TerraformStack {
       backupRetentionDays: spec.etcd.backups.retentionDays,
     });
     const bootBundle = new BootBundle(this, "boot-bundle", { clusterName: spec.name, bucket: bucket.bucket.id });
+    // Instances run in private subnets, or in public ones in public topology (with public addresses).
+    const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
+    const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
+    const api = new ApiEndpoint(this, "api-endpoint", {
+      clusterName: spec.name,
+      vpcId: network.vpcId,
+      subnetIds: spec.masterZones.map(
+        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
+      ),
+      internal: spec.apiLoadBalancerType === "internal",
+      securityGroupId: securityGroups.apiElb.id,
+      deletionProtection: spec.apiLoadBalancerDeletionProtection,
+      accessLogsBucket: spec.apiAccessLogsBucket,
+      dnsZone: spec.dnsZone,
+      privateDnsZone: spec.dns === "private",
+    });
     const runTimeConfig = new RunTimeConfig(this, "run-time-config", {
       clusterName: spec.name,
-      values: { bucket: bucket.bucket.id, "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id },
+      values: {
+        bucket: bucket.bucket.id,
+        "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id,
+        // Where pods reach the API before any Service works (cilium's kube-proxy replacement).
+        "api-endpoint": api.hostname,
+      },
     });
     const iam = new Iam(this, "iam", {
       clusterName: spec.name,
@@ -97,24 +119,7 @@ export class ClusterStack extends TerraformStack {
       ? new SshKey(this, "ssh-key", { clusterName: spec.name, publicKey: spec.sshPublicKey }).keyName
       : undefined;
 
-    // Instances run in private subnets, or in public ones in public topology (with public addresses).
-    const instanceRole: SubnetRole = spec.topology === "private" ? "private" : "public";
-    const publicRole: SubnetRole = spec.topology === "private" ? "utility" : "public";
     const instanceSubnetByZone = Object.fromEntries(spec.zones.map((z) => [z, network.subnet(instanceRole, z).id]));
-
-    const api = new ApiEndpoint(this, "api-endpoint", {
-      clusterName: spec.name,
-      vpcId: network.vpcId,
-      subnetIds: spec.masterZones.map(
-        (z) => network.subnet(spec.apiLoadBalancerType === "internal" ? instanceRole : publicRole, z).id,
-      ),
-      internal: spec.apiLoadBalancerType === "internal",
-      securityGroupId: securityGroups.apiElb.id,
-      deletionProtection: spec.apiLoadBalancerDeletionProtection,
-      accessLogsBucket: spec.apiAccessLogsBucket,
-      dnsZone: spec.dnsZone,
-      privateDnsZone: spec.dns === "private",
-    });
 
     const controlPlane = new ControlPlane(this, "control-plane", {
       clusterName: spec.name,
@@ -139,6 +144,7 @@ export class ClusterStack extends TerraformStack {
         backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
       },
       bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
+      addons: addonFacts(spec),
     });
 
     const nodes = new Nodes(this, "nodes", {
