@@ -176,6 +176,11 @@ export function resolveRefs(value: string, names: { bucket: string }): string {
     if (/^aws_kms_key\.[^.]+\.arn$/.test(ref)) {
       return KEY_ARN;
     }
+    // The API's name (config/api-endpoint) and the termination handler's queue (config/node-termination-queue-url).
+    const named = /^aws_(lb|route53_record|sqs_queue)\.([^.]+)\.(dns_name|fqdn|url)$/.exec(ref);
+    if (named) {
+      return named[1] === "sqs_queue" ? `https://sqs.us-west-2.amazonaws.com/111122223333/${named[2]}` : `${named[2]}.sim.internal`;
+    }
     throw new Error(`the simulation cannot resolve the reference \${${ref}}`);
   });
 }
