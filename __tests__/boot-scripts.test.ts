@@ -14,7 +14,7 @@ import { gunzipSync } from "zlib";
 import { BOOT_FILES, bootArchive, bootArchiveKey, bootFile } from "../modules/boot-bundle";
 import { MAX_USER_DATA_BYTES, masterUserData, nodeUserData } from "../modules/user-data";
 import { addonFacts } from "../spec/addons";
-import { DEFAULT_ETCD_DOWNLOAD_URL, DEFAULT_ETCD_SHA256, DEFAULT_ETCD_VERSION } from "../spec/defaults";
+import { CONTAINERD_SHA256, CONTAINERD_VERSION, DEFAULT_ETCD_DOWNLOAD_URL, DEFAULT_ETCD_SHA256, DEFAULT_ETCD_VERSION, RUNC_SHA256, RUNC_VERSION } from "../spec/defaults";
 import { decodeUserData } from "./helpers/user-data";
 
 const BOOT = path.join(__dirname, "..", "boot");
@@ -194,6 +194,21 @@ describe("the user data", () => {
       ETCD_QUORUM_WAIT_ATTEMPTS: "180",
       ETCD_CERT_DAYS: "365",
       ETCD_CERT_RENEW_DAYS: "60",
+      CONTAINERD_VERSION: CONTAINERD_VERSION,
+      CONTAINERD_SHA256_AMD64: CONTAINERD_SHA256.amd64,
+      CONTAINERD_SHA256_ARM64: CONTAINERD_SHA256.arm64,
+      CONTAINERD_DOWNLOAD_URL: "https://github.com/containerd/containerd/releases/download",
+      RUNC_VERSION: RUNC_VERSION,
+      RUNC_SHA256_AMD64: RUNC_SHA256.amd64,
+      RUNC_SHA256_ARM64: RUNC_SHA256.arm64,
+      RUNC_DOWNLOAD_URL: "https://github.com/opencontainers/runc/releases/download",
+      KUBERNETES_PACKAGE_REPOSITORY: "https://pkgs.k8s.io/core:/stable:",
+      KUBERNETES_PACKAGE_KEY_FINGERPRINT: "DE15B14486CD377B9E876E1A234654DA9A296436",
+      POD_CIDR: "100.96.0.0/11",
+      SERVICE_CIDR: "100.64.0.0/13",
+      KUBE_PROXY: "true",
+      KUBE_API_WAIT_ATTEMPTS: "120",
+      KUBE_API_WAIT_DELAY_SECONDS: "5",
       ADDONS_ATTEMPTS: "30",
       ADDONS_DELAY_SECONDS: "10",
     });
@@ -251,7 +266,7 @@ describe("the user data", () => {
   });
 
   it("gives a master the add-ons the spec decides, as boot/steps/addons.sh reads them", () => {
-    const addons = { networking: "cilium", addons: addonFacts({ networking: "cilium", podCidr: "100.96.0.0/11" }).addons, kubeProxy: false, podCidr: "100.96.0.0/11", mirror: "https://mirror.example.com/k" };
+    const addons = { networking: "cilium", addons: addonFacts({ networking: "cilium", kubernetes: { podCidr: "100.96.0.0/11", serviceCidr: "100.64.0.0/13", packageRepository: "https://pkgs.k8s.io/core:/stable:" } }).addons, kubeProxy: false, podCidr: "100.96.0.0/11", mirror: "https://mirror.example.com/k" };
     const env = decodeUserData(masterUserData({ ...MASTER, addons }).base64).env;
     expect(env).toMatchObject({
       NETWORKING: "cilium",

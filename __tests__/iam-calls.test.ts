@@ -15,7 +15,7 @@ import { SEED_1, TerraformJson, resources, synthJson } from "./helpers/cluster";
 import { parsePolicy } from "./helpers/json-expression";
 
 const ENTRY_POINTS = {
-  masters: ["loader.sh", "master.sh", "timers/hosts.sh", "timers/etcd-backup.sh", "timers/maintenance.sh", "bin/kopsform-etcd-restore"],
+  masters: ["loader.sh", "master.sh", "timers/hosts.sh", "timers/etcd-backup.sh", "timers/maintenance.sh", "timers/join-token.sh", "bin/kopsform-etcd-restore"],
   nodes: ["loader.sh", "node.sh"],
 };
 
@@ -129,7 +129,7 @@ describe("IAM is what the boot scripts call", () => {
   it("derives something for each role (the extraction itself works)", () => {
     expect(scriptActions("masters")).toContain("ec2:AttachVolume");
     expect(scriptActions("masters")).toContain("s3:PutObject");
-    expect(scriptActions("nodes")).toEqual(["autoscaling:SetInstanceHealth", "s3:GetObject", "ssm:GetParameter"]);
+    expect(scriptActions("nodes")).toEqual(["autoscaling:SetInstanceHealth", "kms:Decrypt", "s3:GetObject", "ssm:GetParameter"]);
   });
 
   it("adds the grants EC2 needs on a customer key of the etcd volumes, and only then", () => {

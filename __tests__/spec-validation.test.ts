@@ -215,3 +215,42 @@ describe("warnings", () => {
     expect(validSpec(SEED_1).warnings.filter((w) => w.field === "masterZones")).toEqual([]);
   });
 });
+
+describe("what Kubernetes needs of the spec", () => {
+  it.each([
+    ["a minor older than kubeadm's v1beta4", { ...base, kubernetesVersion: "1.30.9" }, "kubernetesVersion", /1\.30\.9 is outside the versions .* \(1\.31 to 1\.36/],
+    ["a minor newer than kopsform knows", { ...base, kubernetesVersion: "1.37.0" }, "kubernetesVersion", /1\.37\.0 is outside the versions/],
+    ["another major", { ...base, kubernetesVersion: "2.0.0" }, "kubernetesVersion", /2\.0\.0 is outside the versions/],
+    ["a pod network overlapping the VPC", { ...base, podCidr: "172.16.0.0/12" }, "podCidr", /172\.16\.0\.0\/12 \(the pods' network\) overlaps 172\.20\.0\.0\/16 \(the network, networkCidr\)/],
+    ["a service network overlapping the pods'", { ...base, serviceCidr: "100.96.0.0/13" }, "serviceCidr", /overlaps 100\.96\.0\.0\/11 \(the pods' network, podCidr\)/],
+    ["a service network too large", { ...base, serviceCidr: "100.64.0.0/11" }, "serviceCidr", /is a \/11; use a \/12 to \/24/],
+    ["a pod network too small for a /24 per node", { ...base, podCidr: "100.96.0.0/24" }, "podCidr", /is a \/24; use a \/8 to \/20/],
+    ["a pod network with host bits", { ...base, podCidr: "100.96.1.0/11" }, "podCidr", /host bits set/],
+    ["a package repository with a query", { ...base, kubernetesPackageRepository: "https://mirror.example.com/k8s?x=1" }, "kubernetesPackageRepository", /not a package repository kopsform accepts/],
+    ["a package repository with a space", { ...base, kubernetesPackageRepository: "https://mirror.example.com/a b" }, "kubernetesPackageRepository", /not a package repository kopsform accepts/],
+  ])("refuses %s, naming the field", (_what, fields, field, message) => {
+    const problems = problemsOf(fields);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].startsWith(`${field}: `)).toBe(true);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it("keeps kops's networks by default, and takes a mirror of pkgs.k8s.io and other networks", () => {
+    expect(validSpec(base).spec.kubernetes).toEqual({
+      podCidr: "100.96.0.0/11",
+      serviceCidr: "100.64.0.0/13",
+      packageRepository: "https://pkgs.k8s.io/core:/stable:",
+    });
+    const custom = validSpec({ ...base, podCidr: "10.128.0.0/12", serviceCidr: "10.96.0.0/16", kubernetesPackageRepository: "https://mirror.example.com:8443/pkgs.k8s.io/core:/stable:" });
+    expect(custom.spec.kubernetes).toEqual({
+      podCidr: "10.128.0.0/12",
+      serviceCidr: "10.96.0.0/16",
+      packageRepository: "https://mirror.example.com:8443/pkgs.k8s.io/core:/stable:",
+    });
+  });
+
+  it("records any deployed version as it is, even one outside what kopsform installs", () => {
+    const problems = problemsOf({ ...base, kubernetesVersion: "1.32.2", deployedKubernetesVersion: "1.31.6" });
+    expect(problems).toEqual([]);
+  });
+});

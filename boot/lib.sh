@@ -146,6 +146,21 @@ load_cluster_env() {
   ((${#wanted[@]} == 0)) || die "$CLUSTER_ENV lacks ${!wanted[*]}"
 }
 
+# fetch_verified URL SHA256 FILE: downloads URL to FILE (retried within the install bound) and
+# checks its sha256 before anything of it is used. A download that keeps failing ends in a request
+# for a replacement (the network may not have been ready); a digest that differs is refused without
+# one: a new instance would download the same bytes.
+fetch_verified() {
+  local url=$1 expected=$2 file=$3 actual
+  [[ $expected =~ ^[0-9a-f]{64}$ ]] || die "no sha256 to check $url against"
+  retry "$INSTALL_ATTEMPTS" "$INSTALL_DELAY_SECONDS" "download of $url" \
+    curl -fsSL --connect-timeout 10 --max-time 300 -o "$file" "$url" ||
+    give_up "could not download $url"
+  actual="$(sha256sum "$file" | cut -d' ' -f1)"
+  [[ $actual == "$expected" ]] ||
+    die "$url has sha256 $actual, not the pinned $expected; refusing it (check the spec's pins or the mirror)"
+}
+
 # write_if_changed FILE MODE: replaces FILE with standard input when the content differs, in place
 # (same inode: /etc/hosts is often a bind mount, where a rename fails). Returns 0 when it changed.
 write_if_changed() {

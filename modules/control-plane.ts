@@ -12,7 +12,7 @@ import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { CONTROL_PLANE_TAGS } from "./tags";
 import { AddonFacts } from "../spec/addons";
-import { BootTiming, EtcdRelease, masterUserData } from "./user-data";
+import { BootTiming, EtcdRelease, KubernetesRuntime, masterUserData } from "./user-data";
 
 /**
  * Seconds before a new master is health-checked. Longer than a realistic worst-case boot: the boot
@@ -55,6 +55,11 @@ export interface ControlPlaneProps {
     /** Minutes between backups. */
     readonly backupIntervalMinutes: number;
   };
+  /** The pods' and services' networks (kubeadm's ClusterConfiguration). */
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  /** The container runtime and the Kubernetes packages. @default {@link DEFAULT_KUBERNETES_RUNTIME} */
+  readonly runtime?: KubernetesRuntime;
   /** What must exist before a master launches (boot scripts, run-time config, IAM, routes). @default none */
   readonly bootDependencies?: readonly ITerraformDependable[];
   /** How long the boot waits for what takes a while. @default the defaults of {@link BootTiming} */
@@ -86,6 +91,9 @@ export class ControlPlane extends Construct {
         etcd: props.etcd.release,
         backupIntervalMinutes: props.etcd.backupIntervalMinutes,
         addons: props.addons,
+        podCidr: props.podCidr,
+        serviceCidr: props.serviceCidr,
+        runtime: props.runtime,
         timing: props.bootTiming,
       });
       return new InstanceGroup(this, master.name, {

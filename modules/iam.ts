@@ -254,10 +254,11 @@ function mastersPolicy(cluster: string, runTime: RunTimeResources): Statement[] 
 }
 
 /**
- * What a node calls at boot (loader.sh): the bucket's name from the store's config/, the boot
- * scripts from the bucket, and, when it cannot start (lib.sh give_up), marking itself Unhealthy,
- * only on groups tagged as this cluster's nodes. Nothing of pki/, etcd/ or the cluster's key: a
- * node never reads a CA.
+ * What a node calls at boot (loader.sh, steps/join.sh): the bucket's name and the API's endpoint from
+ * the store's config/, the boot scripts from the bucket, the join token and the CA's hash the masters
+ * keep under join/ (the token is a SecureString: decrypting it with the cluster's key, only through
+ * SSM), and, when it cannot start (lib.sh give_up), marking itself Unhealthy, only on groups tagged
+ * as this cluster's nodes. Nothing of pki/, etcd/ or k8s/: a node never reads a CA.
  */
 function nodesPolicy(cluster: string, runTime: RunTimeResources): Statement[] {
   return [
@@ -274,10 +275,17 @@ function nodesPolicy(cluster: string, runTime: RunTimeResources): Statement[] {
       },
     },
     {
-      Sid: "ReadRunTimeConfig",
+      Sid: "ReadRunTimeConfigAndJoinToken",
       Effect: "Allow",
       Action: ["ssm:GetParameter"],
-      Resource: [storeArn(cluster, runTime, "config/*")],
+      Resource: [storeArn(cluster, runTime, "config/*"), storeArn(cluster, runTime, "join/*")],
+    },
+    {
+      Sid: "DecryptJoinTokenThroughSsm",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: runTime.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `ssm.${runTime.region}.amazonaws.com` } },
     },
     {
       Sid: "ReadBootScripts",

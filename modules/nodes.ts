@@ -8,7 +8,7 @@ import { Images } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { ITerraformDependable } from "cdktf";
 import { NODE_ROLE_TAG } from "./tags";
-import { nodeUserData } from "./user-data";
+import { KubernetesRuntime, nodeUserData } from "./user-data";
 import { NTH_MANAGED_TAG } from "./node-termination";
 
 /** Props of {@link Nodes}. */
@@ -29,6 +29,8 @@ export interface NodesProps {
   readonly keyName?: string;
   /** Cluster tags and cloud labels. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The container runtime and the Kubernetes packages. @default {@link DEFAULT_KUBERNETES_RUNTIME} */
+  readonly runtime?: KubernetesRuntime;
   /** What must exist before a node launches (boot scripts, run-time config, IAM, routes). @default none */
   readonly bootDependencies?: readonly ITerraformDependable[];
 }
@@ -58,6 +60,7 @@ export class Nodes extends Construct {
           instanceGroup: group.name,
           labels: group.labels,
           taints: group.taints,
+          runtime: props.runtime,
         }).base64,
         dependsOn: props.bootDependencies,
         associatePublicIp: props.associatePublicIp,

@@ -13,6 +13,7 @@ import { gzipSync } from "fflate";
 import YAML from "yaml";
 import { AddonFacts } from "../spec/addons";
 import { checkDnsName, checkLabelKey, checkLabelValue, checkMirrorUrl, checkTaint, taintKeyAndEffect } from "../spec/checks";
+import * as D from "../spec/defaults";
 import { NETWORKING_OPTIONS } from "../spec/networking";
 import { ADDON_NAMES } from "../spec/pins";
 import { bootArchive, bootArchiveKey, bootFile } from "./boot-bundle";
@@ -53,6 +54,14 @@ export interface BootTiming {
   readonly etcdCertDays: number;
   /** Renew member certificates expiring within this many days. @default 60 */
   readonly etcdCertRenewDays: number;
+  /** Polls for a master's own API server to be ready after kubeadm starts it. @default 120 (x 5 s: 10 min) */
+  readonly kubeApiWaitAttempts: number;
+  /** @default 5 (s) */
+  readonly kubeApiWaitDelaySeconds: number;
+  /** Polls for the masters' join token, on a node. @default 120 (x 15 s: 30 min) */
+  readonly joinWaitAttempts: number;
+  /** @default 15 (s) */
+  readonly joinWaitDelaySeconds: number;
   /** Attempts at each add-on download and API call (boot/steps/addons.sh). @default 30 (x 10 s: 5 min) */
   readonly addonAttempts: number;
   /** @default 10 (s) */
@@ -73,6 +82,10 @@ export const DEFAULT_BOOT_TIMING: BootTiming = {
   etcdQuorumWaitAttempts: 180,
   etcdCertDays: 365,
   etcdCertRenewDays: 60,
+  kubeApiWaitAttempts: 120,
+  kubeApiWaitDelaySeconds: 5,
+  joinWaitAttempts: 120,
+  joinWaitDelaySeconds: 15,
   addonAttempts: 30,
   addonDelaySeconds: 10,
 };
@@ -85,6 +98,34 @@ export interface EtcdRelease {
   readonly downloadUrl: string;
 }
 
+/** A pinned binary release: its version, the sha256 of each architecture's file, where it is. */
+export interface PinnedRelease {
+  readonly version: string;
+  readonly sha256: { readonly amd64: string; readonly arm64: string };
+  /** The base URL of upstream's layout (see spec/defaults.ts for each release's layout). */
+  readonly downloadUrl: string;
+}
+
+/** What every instance needs to run Kubernetes: the container runtime and the packages. */
+export interface KubernetesRuntime {
+  /** @default containerd {@link D.CONTAINERD_VERSION} */
+  readonly containerd: PinnedRelease;
+  /** @default runc {@link D.RUNC_VERSION} */
+  readonly runc: PinnedRelease;
+  /** The package repositories' base (URL/vMINOR/deb/). @default {@link D.DEFAULT_KUBERNETES_PACKAGE_REPOSITORY} */
+  readonly packageRepository: string;
+  /** The fingerprint its signing key must have. @default {@link D.KUBERNETES_PACKAGE_KEY_FINGERPRINT} */
+  readonly packageKeyFingerprint: string;
+}
+
+/** The defaults of {@link KubernetesRuntime}. */
+export const DEFAULT_KUBERNETES_RUNTIME: KubernetesRuntime = {
+  containerd: { version: D.CONTAINERD_VERSION, sha256: D.CONTAINERD_SHA256, downloadUrl: D.CONTAINERD_DOWNLOAD_URL },
+  runc: { version: D.RUNC_VERSION, sha256: D.RUNC_SHA256, downloadUrl: D.RUNC_DOWNLOAD_URL },
+  packageRepository: D.DEFAULT_KUBERNETES_PACKAGE_REPOSITORY,
+  packageKeyFingerprint: D.KUBERNETES_PACKAGE_KEY_FINGERPRINT,
+};
+
 /** What a master's user data needs. */
 export interface MasterUserDataProps {
   /** e.g. hacluster.example.com */
@@ -96,6 +137,14 @@ export interface MasterUserDataProps {
   readonly etcd: EtcdRelease;
   /** Minutes between etcd backups (by each etcd cluster's leader). */
   readonly backupIntervalMinutes: number;
+  /** @default {@link DEFAULT_KUBERNETES_RUNTIME} */
+  readonly runtime?: KubernetesRuntime;
+  /** The pods' network. @default {@link D.DEFAULT_POD_CIDR} */
+  readonly podCidr?: string;
+  /** The services' network. @default {@link D.DEFAULT_SERVICE_CIDR} */
+  readonly serviceCidr?: string;
+  /** Whether kubeadm installs kube-proxy (false when the pod network replaces it). @default the add-ons' plan, else true */
+  readonly kubeProxy?: boolean;
   /**
    * The add-ons the cluster-wide step applies (spec/addons.ts), for boot/steps/addons.sh.
    * @default none: cluster.env then lacks the add-on keys, and apply_addons stops naming them
@@ -115,6 +164,8 @@ export interface NodeUserDataProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** Kubernetes taints of the group, key[=value]:Effect (kubelet --register-with-taints). @default none */
   readonly taints?: readonly string[];
+  /** @default {@link DEFAULT_KUBERNETES_RUNTIME} */
+  readonly runtime?: KubernetesRuntime;
   /** @default {@link DEFAULT_BOOT_TIMING} */
   readonly timing?: Partial<BootTiming>;
 }
@@ -138,6 +189,9 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/-]*)?$/;
 const INSTANCE_GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** pkgs.k8s.io's base has colons in its path (`/core:/stable:`). */
+const REPOSITORY = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/:-]*)?$/;
+const FINGERPRINT = /^[0-9A-F]{40}$/;
 const CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 /** What boot/steps/addons.sh can apply (helm is its tool, not an add-on). */
 const APPLIED_ADDONS: readonly string[] = ADDON_NAMES.filter((name) => name !== "helm");
@@ -190,6 +244,43 @@ function resolveTiming(problems: Problems, timing: Partial<BootTiming> | undefin
   return resolved;
 }
 
+/** Checks the runtime's values; returns its cluster.env keys. */
+function runtimeEnv(problems: Problems, runtime: KubernetesRuntime): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, release] of [
+    ["containerd", runtime.containerd],
+    ["runc", runtime.runc],
+  ] as const) {
+    problems.check(matches(VERSION, release?.version), `runtime.${name}.version`, release?.version, "is not a release version (MAJOR.MINOR.PATCH).");
+    for (const arch of ["amd64", "arm64"] as const) {
+      problems.check(matches(SHA256, release?.sha256?.[arch]), `runtime.${name}.sha256.${arch}`, release?.sha256?.[arch], "is not a sha256 (64 hex digits).");
+    }
+    problems.check(matches(URL, release?.downloadUrl), `runtime.${name}.downloadUrl`, release?.downloadUrl, "is not an http(s) URL of letters, digits and . _ ~ % / -.");
+    const prefix = name.toUpperCase();
+    Object.assign(env, {
+      [`${prefix}_VERSION`]: release?.version,
+      [`${prefix}_SHA256_AMD64`]: release?.sha256?.amd64,
+      [`${prefix}_SHA256_ARM64`]: release?.sha256?.arm64,
+      [`${prefix}_DOWNLOAD_URL`]: release?.downloadUrl,
+    });
+  }
+  problems.check(
+    matches(REPOSITORY, runtime.packageRepository),
+    "runtime.packageRepository",
+    runtime.packageRepository,
+    "is not an http(s) URL of letters, digits and . _ ~ % / : -.",
+  );
+  problems.check(
+    matches(FINGERPRINT, runtime.packageKeyFingerprint),
+    "runtime.packageKeyFingerprint",
+    runtime.packageKeyFingerprint,
+    "is not an OpenPGP fingerprint (40 upper-case hex digits).",
+  );
+  env.KUBERNETES_PACKAGE_REPOSITORY = runtime.packageRepository;
+  env.KUBERNETES_PACKAGE_KEY_FINGERPRINT = runtime.packageKeyFingerprint;
+  return env;
+}
+
 /** The facts every instance's loader needs. */
 function loaderEnv(clusterName: string, role: string, bootScript: string, timing: BootTiming): Record<string, string> {
   return {
@@ -205,7 +296,7 @@ function loaderEnv(clusterName: string, role: string, bootScript: string, timing
 
 /**
  * The user data of one master: the loader, then master.sh at every boot (etcd volumes, etcd names,
- * etcd, ...). Throws when a prop is invalid.
+ * etcd, the container runtime, Kubernetes packages, the control plane by kubeadm's phases). Throws when a prop is invalid.
  */
 export function masterUserData(props: MasterUserDataProps): UserData {
   const problems = new Problems("master user data");
@@ -222,6 +313,11 @@ export function masterUserData(props: MasterUserDataProps): UserData {
     props.backupIntervalMinutes,
     "must be a whole number of minutes.",
   );
+  const podCidr = props.podCidr ?? D.DEFAULT_POD_CIDR;
+  const serviceCidr = props.serviceCidr ?? D.DEFAULT_SERVICE_CIDR;
+  problems.check(matches(CIDR, podCidr), "podCidr", podCidr, "is not an IPv4 CIDR.");
+  problems.check(matches(CIDR, serviceCidr), "serviceCidr", serviceCidr, "is not an IPv4 CIDR.");
+  const runtime = runtimeEnv(problems, props.runtime ?? DEFAULT_KUBERNETES_RUNTIME);
   if (props.addons) {
     checkAddons(problems, props.addons);
   }
@@ -246,6 +342,12 @@ export function masterUserData(props: MasterUserDataProps): UserData {
     ETCD_QUORUM_WAIT_ATTEMPTS: String(timing.etcdQuorumWaitAttempts),
     ETCD_CERT_DAYS: String(timing.etcdCertDays),
     ETCD_CERT_RENEW_DAYS: String(timing.etcdCertRenewDays),
+    ...runtime,
+    POD_CIDR: podCidr,
+    SERVICE_CIDR: serviceCidr,
+    KUBE_PROXY: String(props.addons ? props.addons.kubeProxy : props.kubeProxy !== false),
+    KUBE_API_WAIT_ATTEMPTS: String(timing.kubeApiWaitAttempts),
+    KUBE_API_WAIT_DELAY_SECONDS: String(timing.kubeApiWaitDelaySeconds),
     ...(props.addons ? addonEnv(props.addons) : {}),
     ADDONS_ATTEMPTS: String(timing.addonAttempts),
     ADDONS_DELAY_SECONDS: String(timing.addonDelaySeconds),
@@ -266,6 +368,7 @@ export function nodeUserData(props: NodeUserDataProps): UserData {
   problems.check(matches(INSTANCE_GROUP, props.instanceGroup), "instanceGroup", props.instanceGroup, "is not an instance group name (for example nodes).");
   const labels = checkLabels(problems, props.labels ?? {});
   const taints = checkTaints(problems, props.taints ?? []);
+  const runtime = runtimeEnv(problems, props.runtime ?? DEFAULT_KUBERNETES_RUNTIME);
   const timing = resolveTiming(problems, props.timing);
   problems.throwIfAny();
   const env = {
@@ -274,6 +377,9 @@ export function nodeUserData(props: NodeUserDataProps): UserData {
     INSTANCE_GROUP: props.instanceGroup,
     NODE_LABELS: labels,
     NODE_TAINTS: taints,
+    ...runtime,
+    JOIN_WAIT_ATTEMPTS: String(timing.joinWaitAttempts),
+    JOIN_WAIT_DELAY_SECONDS: String(timing.joinWaitDelaySeconds),
   };
   return render(`node of instance group ${props.instanceGroup} of ${props.clusterName}`, env, "node.sh", []);
 }
@@ -300,8 +406,6 @@ function addonEnv(addons: AddonFacts): Record<string, string> {
   return {
     NETWORKING: addons.networking,
     ADDONS: addons.addons.join(","),
-    KUBE_PROXY: String(addons.kubeProxy),
-    POD_CIDR: addons.podCidr,
     ADDONS_MIRROR: addons.mirror ?? "",
   };
 }

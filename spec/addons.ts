@@ -53,13 +53,13 @@ export interface AddonFacts {
 }
 
 /** The add-on facts of a cluster, for its masters' cluster.env. */
-export function addonFacts(spec: Pick<ClusterSpec, "networking" | "podCidr" | "addonsMirror">): AddonFacts {
+export function addonFacts(spec: Pick<ClusterSpec, "networking" | "kubernetes" | "addonsMirror">): AddonFacts {
   const plan = clusterAddons(spec);
   return {
     networking: spec.networking,
     addons: plan.addons,
     kubeProxy: plan.kubeProxy,
-    podCidr: spec.podCidr,
+    podCidr: spec.kubernetes.podCidr,
     ...(spec.addonsMirror ? { mirror: spec.addonsMirror } : {}),
   };
 }

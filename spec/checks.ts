@@ -3,7 +3,7 @@
  * when the value is fine, or a message that names the value and says how to fix it.
  */
 import { hasNoHostBits, isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
-import { SUPPORTED_KUBERNETES } from "./defaults";
+import { SUPPORTED_KUBERNETES, SUPPORTED_KUBERNETES_MINORS } from "./defaults";
 
 /** `us-west-2a` -> region `us-west-2`, zone letter `a`. Local and Wavelength zones are not supported. */
 const ZONE = /^((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)([a-z])$/;
@@ -194,10 +194,26 @@ export function checkDownloadUrl(value: string): string | undefined {
   return undefined;
 }
 
-/** A Kubernetes version: major.minor.patch (an optional leading v). */
-export function checkKubernetesVersion(value: string): string | undefined {
+/** A Kubernetes version's form only (a record of what runs: deployedKubernetesVersion). */
+export function checkKubernetesVersionFormat(value: string): string | undefined {
   if (!/^v?\d+\.\d+\.\d+$/.test(value)) {
     return `${JSON.stringify(value)} is not a Kubernetes version; use major.minor.patch, for example 1.33.5.`;
+  }
+  return undefined;
+}
+
+/** A Kubernetes version the instances can install: the form, and a minor their boot supports. */
+export function checkKubernetesVersion(value: string): string | undefined {
+  const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
+  if (!m) {
+    return checkKubernetesVersionFormat(value);
+  }
+  const { oldest, newest } = SUPPORTED_KUBERNETES_MINORS;
+  if (m[1] !== "1" || Number(m[2]) < oldest || Number(m[2]) > newest) {
+    return (
+      `${value} is outside the versions kopsform's masters and nodes install (1.${oldest} to 1.${newest}: ` +
+      `kubeadm's v1beta4 configuration and pkgs.k8s.io's repositories); use one of them, for example 1.33.5.`
+    );
   }
   return undefined;
 }
@@ -210,7 +226,7 @@ export function checkKubernetesVersion(value: string): string | undefined {
 export function checkSupportedKubernetes(value: string): string | undefined {
   const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
   if (!m) {
-    return checkKubernetesVersion(value);
+    return checkKubernetesVersionFormat(value);
   }
   const [major, min] = [Number(m[1]), Number(m[2])];
   const [lo, hi] = [SUPPORTED_KUBERNETES.min, SUPPORTED_KUBERNETES.max].map((v) => v.split(".").map(Number));
@@ -220,6 +236,17 @@ export function checkSupportedKubernetes(value: string): string | undefined {
     return (
       `${value.replace(/^v/, "")} is Kubernetes ${major}.${min}; kopsform runs ${SUPPORTED_KUBERNETES.min} to ${SUPPORTED_KUBERNETES.max}, ` +
       "the versions every pinned add-on (network, cloud controller, storage driver) supports."
+    );
+  }
+  return undefined;
+}
+
+/** An apt repository base (pkgs.k8s.io's has colons in its path: `https://pkgs.k8s.io/core:/stable:`). */
+export function checkPackageRepository(value: string): string | undefined {
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/:-]*)?$/.test(value)) {
+    return (
+      `${JSON.stringify(value)} is not a package repository kopsform accepts: use http(s)://HOST[:PORT]/PATH with ` +
+      "letters, digits and . _ ~ % / : - (no query string), the base under which vMINOR/deb/ is, as https://pkgs.k8s.io/core:/stable:."
     );
   }
   return undefined;
@@ -250,6 +277,24 @@ export function checkMirrorUrl(value: string): string | undefined {
   // The URL reaches the masters as a plain word of cluster.env (modules/user-data.ts).
   if (!/^[A-Za-z0-9._:/%-]+$/.test(value)) {
     return `${JSON.stringify(value)} has characters other than letters, digits and . _ : / % -; ${fix}`;
+  }
+  return undefined;
+}
+
+/**
+ * A cluster-internal IPv4 network (pods or services): canonical, from `/minPrefix` to `/maxPrefix`.
+ * Overlaps with the VPC and each other are checked in validate.ts.
+ */
+export function checkClusterNetwork(value: string, minPrefix: number, maxPrefix: number, example: string): string | undefined {
+  const block = parseIpv4Cidr(value);
+  if (!block) {
+    return `${JSON.stringify(value)} is not an IPv4 CIDR; use a block like ${example}.`;
+  }
+  if (!isCanonical(block)) {
+    return `${JSON.stringify(value)} has host bits set; use the network address of the block.`;
+  }
+  if (block.prefix < minPrefix || block.prefix > maxPrefix) {
+    return `${JSON.stringify(value)} is a /${block.prefix}; use a /${minPrefix} to /${maxPrefix} (kops's default is ${example}).`;
   }
   return undefined;
 }

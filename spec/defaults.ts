@@ -24,12 +24,6 @@ export const DEFAULT_KUBERNETES_VERSION = "1.33.5";
  */
 export const SUPPORTED_KUBERNETES = { min: "1.32", max: "1.34" } as const;
 
-/**
- * @default "100.96.0.0/11", kops's pod CIDR: pods' addresses (every option but the VPC CNI, whose pods
- * take VPC addresses). It must not overlap the network CIDR.
- */
-export const DEFAULT_POD_CIDR = "100.96.0.0/11";
-
 /** @default "t3.medium", the machine type kops chooses for control-plane nodes on AWS. */
 export const DEFAULT_MASTER_SIZE = "t3.medium";
 
@@ -70,6 +64,61 @@ export const DEFAULT_ETCD_SHA256 = {
  * (URL/vVERSION/etcd-vVERSION-linux-ARCH.tar.gz) serves clusters without internet.
  */
 export const DEFAULT_ETCD_DOWNLOAD_URL = "https://github.com/etcd-io/etcd/releases/download";
+
+/**
+ * The Kubernetes minor versions kopsform's boot supports: kubeadm's v1beta4 configuration (1.31 and
+ * later) and the releases whose package repositories exist on pkgs.k8s.io as kopsform was tested.
+ */
+export const SUPPORTED_KUBERNETES_MINORS = { oldest: 31, newest: 36 } as const;
+
+/**
+ * The containerd release every instance runs (2.3.4), checked by sha256 (as listed in kubespray's
+ * checksum table, roles/kubespray_defaults/vars/main/checksums.yml). Not a spec field: kopsform
+ * moves it with its own releases, like kops.
+ */
+export const CONTAINERD_VERSION = "2.3.4";
+
+/** sha256 of containerd-2.3.4-linux-{amd64,arm64}.tar.gz. */
+export const CONTAINERD_SHA256 = {
+  amd64: "9d68969855fbf676cdb8ed758e420fb048d61f984f61de3e53eddfebe484d168",
+  arm64: "a985fbb7e18fc0362d31a055338f5d7b0e087a3e27f14c70d1c5965399a29f95",
+} as const;
+
+/** Upstream's layout: URL/vVERSION/containerd-VERSION-linux-ARCH.tar.gz. */
+export const CONTAINERD_DOWNLOAD_URL = "https://github.com/containerd/containerd/releases/download";
+
+/** The runc release beside containerd (1.4.3), checked by sha256 (the same table). */
+export const RUNC_VERSION = "1.4.3";
+
+/** sha256 of runc.{amd64,arm64} of runc 1.4.3. */
+export const RUNC_SHA256 = {
+  amd64: "f6ae8efc0fa40079e1475e97cbe9d1bd3f106a28d6af78a11d9f1bd565515e60",
+  arm64: "633301e2e32f8a5ad54031aab4901eb00308bec677dd15faa2751e8f9dab5ca4",
+} as const;
+
+/** Upstream's layout: URL/vVERSION/runc.ARCH. */
+export const RUNC_DOWNLOAD_URL = "https://github.com/opencontainers/runc/releases/download";
+
+/**
+ * @default the Kubernetes project's package repositories (pkgs.k8s.io): URL/vMINOR/deb/. A mirror
+ * with the same layout serves clusters without internet (the spec's kubernetesPackageRepository).
+ */
+export const DEFAULT_KUBERNETES_PACKAGE_REPOSITORY = "https://pkgs.k8s.io/core:/stable:";
+
+/**
+ * The fingerprint of the key that signs pkgs.k8s.io's repositories (every minor's Release.key is
+ * the same key): the instances trust a downloaded key only when it has this fingerprint.
+ */
+export const KUBERNETES_PACKAGE_KEY_FINGERPRINT = "DE15B14486CD377B9E876E1A234654DA9A296436";
+
+/**
+ * @default "100.96.0.0/11", kops's pod network (kubeControllerManager.clusterCIDR): pods' addresses
+ * for every networking option but the VPC CNI, whose pods take VPC addresses.
+ */
+export const DEFAULT_POD_CIDR = "100.96.0.0/11";
+
+/** @default "100.64.0.0/13", kops's service network (serviceClusterIPRange). */
+export const DEFAULT_SERVICE_CIDR = "100.64.0.0/13";
 
 /** @default 15 (minutes) between etcd backups, as kops's etcd-manager. */
 export const DEFAULT_ETCD_BACKUP_INTERVAL_MINUTES = 15;

@@ -103,6 +103,7 @@ export function renderHaReport(spec: ClusterSpec, ha: HaAnalysis, warnings: read
   return render("ha-report.md.hbs", {
     name: spec.name,
     ha,
+    kubernetesVersion: spec.kubernetesVersion,
     ...etcd,
     picture: mermaidBlock(mermaidPicture([{ title: `${spec.name} (${spec.region})`, picture }])),
     zones: picture.zones.map((column) => ({

@@ -7,6 +7,7 @@ import {
   checkAccessCidr,
   checkAwsId,
   checkClusterName,
+  checkClusterNetwork,
   checkDownloadUrl,
   checkEtcdVersion,
   checkImage,
@@ -15,7 +16,9 @@ import {
   checkLabelValue,
   checkKubernetesVersion,
   checkMirrorUrl,
+  checkKubernetesVersionFormat,
   checkNetworkCidr,
+  checkPackageRepository,
   checkSecurityGroupId,
   checkSshPublicKey,
   checkSubnetCidr,
@@ -25,6 +28,7 @@ import {
   taintKeyAndEffect,
 } from "./checks";
 import { NETWORKING_ALIASES, checkNetworking } from "./networking";
+import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "./defaults";
 
 export { NETWORKING_ALIASES, NETWORKING_OPTIONS } from "./networking";
 export type { Networking } from "./networking";
@@ -136,7 +140,7 @@ export const clusterSpecSchema = z.strictObject({
   name: checked(checkClusterName),
   kubernetesVersion: checked(checkKubernetesVersion).optional(),
   /** The version the cluster runs: the committed record upgrades are checked against (spec/upgrade.ts). */
-  deployedKubernetesVersion: checked(checkKubernetesVersion).optional(),
+  deployedKubernetesVersion: checked(checkKubernetesVersionFormat).optional(),
   zones: z.array(zone).min(1, { message: "needs at least one zone." }),
   masterZones: z.array(zone).min(1).optional(),
   masterCount: positiveInt.optional(),
@@ -199,6 +203,12 @@ export const clusterSpecSchema = z.strictObject({
     .optional(),
   etcdDownloadUrl: checked(checkDownloadUrl).optional(),
   etcdBackupIntervalMinutes: z.number().int().min(5).max(1440).optional(),
+  /** The pods' network (kops: networking.podCIDR); /8 to /20, so every node gets a /24. */
+  podCidr: checked((v) => checkClusterNetwork(v, 8, 20, DEFAULT_POD_CIDR)).optional(),
+  /** The services' network (kops: networking.serviceClusterIPRange); /12 to /24, as kube-apiserver accepts. */
+  serviceCidr: checked((v) => checkClusterNetwork(v, 12, 24, DEFAULT_SERVICE_CIDR)).optional(),
+  /** A mirror of pkgs.k8s.io with its layout (BASE/vMINOR/deb/), for clusters without internet. */
+  kubernetesPackageRepository: checked(checkPackageRepository).optional(),
   etcdBackupRetentionDays: z.number().int().min(1).max(3650).optional(),
   etcdBackupBucket: z
     .string()

@@ -82,11 +82,6 @@ export interface ClusterSpec {
   readonly nodeGroups: readonly NodeGroupSpec[];
   readonly topology: "public" | "private";
   readonly networking: Networking;
-  /**
-   * Pods' addresses (kops's 100.96.0.0/11), for every networking option whose pods do not take VPC
-   * addresses (see spec/networking.ts `usesPodCidr`).
-   */
-  readonly podCidr: string;
   /** Where the boot step fetches the add-ons' artifacts instead of upstream (`MIRROR/HOST/PATH`). */
   readonly addonsMirror?: string;
   readonly networkCidr: string;
@@ -124,6 +119,15 @@ export interface ClusterSpec {
       /** A bucket of the user's for the backups; the cluster's own bucket when absent. */
       readonly bucket?: string;
     };
+  };
+  /** What Kubernetes needs of the network and where its packages come from. */
+  readonly kubernetes: {
+    /** The pods' network. @default 100.96.0.0/11 */
+    readonly podCidr: string;
+    /** The services' network. @default 100.64.0.0/13 */
+    readonly serviceCidr: string;
+    /** @default https://pkgs.k8s.io/core:/stable: */
+    readonly packageRepository: string;
   };
   readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number; readonly kmsKeyArn?: string };
   readonly apiLoadBalancerDeletionProtection: boolean;

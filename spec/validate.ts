@@ -229,6 +229,43 @@ class CrossFieldRules {
         this.problem("kubernetesVersion", message);
       }
     }
+    if (ok("networkCidr", "podCidr", "serviceCidr", "networking")) {
+      this.checkClusterNetworks();
+    }
+  }
+
+  /**
+   * The pods' and services' networks are Kubernetes' own addresses: they may overlap neither each
+   * other nor the VPC (routes to pods and services would then shadow instances). A network that
+   * gives pods VPC addresses (amazon-vpc-routed-eni) uses no pod network, so only the services'
+   * is checked then.
+   */
+  private checkClusterNetworks(): void {
+    const s = this.input;
+    const usesPodCidr = NETWORKING_FACTS[(s.networking ?? D.DEFAULT_NETWORKING) as Networking].usesPodCidr;
+    const blocks = [
+      { field: "networkCidr" as const, label: "the network", cidr: s.networkCidr ?? D.DEFAULT_NETWORK_CIDR },
+      { field: "podCidr" as const, label: "the pods' network", cidr: s.podCidr ?? D.DEFAULT_POD_CIDR },
+      { field: "serviceCidr" as const, label: "the services' network", cidr: s.serviceCidr ?? D.DEFAULT_SERVICE_CIDR },
+    ].map((b) => ({ ...b, block: parseIpv4Cidr(b.cidr) }));
+    const pairs = usesPodCidr
+      ? [
+          [1, 0],
+          [2, 0],
+          [2, 1],
+        ]
+      : [[2, 0]];
+    for (const [i, j] of pairs) {
+      const a = blocks[i];
+      const b = blocks[j];
+      if (a.block && b.block && overlaps(a.block, b.block)) {
+        this.problem(
+          a.field,
+          `${a.cidr} (${a.label}) overlaps ${b.cidr} (${b.label}, ${b.field}); choose a block outside it (kops's defaults are ` +
+            `${D.DEFAULT_POD_CIDR} for pods and ${D.DEFAULT_SERVICE_CIDR} for services).`,
+        );
+      }
+    }
   }
 
   /** A version change against the committed record of what runs (spec/upgrade.ts). */
@@ -245,21 +282,12 @@ class CrossFieldRules {
   }
 
   /**
-   * The pod network: pods' addresses must not overlap the VPC's (routing to either would break), and
-   * options that need a word of warning get one (an unmaintained network, or none at all).
+   * The pod network: options that need a word of warning get one (an unmaintained network, or none
+   * at all). Overlaps of the pods' addresses are checkClusterNetworks'.
    */
   private checkNetworking(): void {
     const s = this.input;
     const networking = (s.networking ?? D.DEFAULT_NETWORKING) as Networking;
-    const network = parseIpv4Cidr(s.networkCidr ?? D.DEFAULT_NETWORK_CIDR);
-    const pods = parseIpv4Cidr(D.DEFAULT_POD_CIDR);
-    if (NETWORKING_FACTS[networking].usesPodCidr && network && pods && overlaps(network, pods)) {
-      this.problem(
-        "networkCidr",
-        `${s.networkCidr} overlaps the pod CIDR ${D.DEFAULT_POD_CIDR} that ${networking} gives pods; ` +
-          "choose a network CIDR outside it (kops's default is 172.20.0.0/16).",
-      );
-    }
     const addon = NETWORKING_FACTS[networking].addon;
     const unmaintained = addon ? ADDON_PINS[addon].unmaintained : undefined;
     if (addon && unmaintained) {
@@ -627,7 +655,6 @@ class CrossFieldRules {
       nodeGroups: [defaultGroup, ...(s.nodeGroups ?? []).map((g) => nodeGroupSpec(g, defaultGroup))],
       topology: s.topology ?? D.DEFAULT_TOPOLOGY,
       networking: (s.networking ?? D.DEFAULT_NETWORKING) as Networking,
-      podCidr: D.DEFAULT_POD_CIDR,
       addonsMirror: s.addonsMirror?.replace(/\/+$/, ""),
       networkCidr,
       vpc: s.vpc,
@@ -656,6 +683,11 @@ class CrossFieldRules {
           retentionDays: s.etcdBackupRetentionDays ?? D.DEFAULT_ETCD_BACKUP_RETENTION_DAYS,
           bucket: s.etcdBackupBucket,
         },
+      },
+      kubernetes: {
+        podCidr: s.podCidr ?? D.DEFAULT_POD_CIDR,
+        serviceCidr: s.serviceCidr ?? D.DEFAULT_SERVICE_CIDR,
+        packageRepository: s.kubernetesPackageRepository ?? D.DEFAULT_KUBERNETES_PACKAGE_REPOSITORY,
       },
       flowLogs: {
         enabled: s.vpc ? false : (s.flowLogs ?? D.DEFAULT_FLOW_LOGS),

@@ -23,6 +23,7 @@ import { Nodes } from "../modules/nodes";
 import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
 import { SshKey } from "../modules/ssh-key";
+import { DEFAULT_KUBERNETES_RUNTIME } from "../modules/user-data";
 import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
 
@@ -97,7 +98,8 @@ export class ClusterStack extends TerraformStack {
       values: {
         bucket: bucket.bucket.id,
         "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id,
-        // Where pods reach the API before any Service works (cilium's kube-proxy replacement).
+        // Where masters' certificates and kubeconfigs, nodes, and pods before any Service works (cilium's
+        // kube-proxy replacement) reach the API.
         "api-endpoint": api.hostname,
       },
     });
@@ -143,6 +145,9 @@ export class ClusterStack extends TerraformStack {
         release: spec.etcd.release,
         backupIntervalMinutes: spec.etcd.backups.intervalMinutes,
       },
+      podCidr: spec.kubernetes.podCidr,
+      serviceCidr: spec.kubernetes.serviceCidr,
+      runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
       addons: addonFacts(spec),
     });
@@ -158,6 +163,7 @@ export class ClusterStack extends TerraformStack {
       associatePublicIp: spec.topology === "public",
       keyName,
       tags,
+      runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.nodes.policy ? [iam.nodes.policy] : [])],
     });
 

@@ -20,8 +20,15 @@
  *   etcd release: Debian's etcd 3.4.23 (production pins 3.5), packed the way upstream packs its
  *   releases and served by the fake with its own sha256, so download and check run for real.
  *
+ * - Kubernetes: the container runtime and the packages are downloaded and checked for real (a
+ *   containerd archive and a runc of the simulation's own, served with their sha256; a package
+ *   repository whose Release.key is a real OpenPGP key made here, its fingerprint pinned in
+ *   cluster.env). kubeadm, kubectl, apt and the kernel tools are fakes (__tests__/sim/bin) that keep
+ *   the cluster's API state in one directory shared by every instance (KOPSFORM_SIM_SHARED/api):
+ *   nodes, bootstrap tokens, the phases each instance ran, the CA the first master brought.
+ *
  * Needs root (network and mount namespaces), iproute2, util-linux, etcd and etcdctl, openssl,
- * the AWS CLI and curl. Every process it starts is killed by stop().
+ * the AWS CLI, curl, gpg and python3. Every process it starts is killed by stop().
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
@@ -38,6 +45,8 @@ import { FakeAws, FakeInstance, IamStatement } from "./fake-aws";
 
 const SIM_BIN = path.join(__dirname, "bin");
 const ETCD_VERSION = "3.4.23";
+/** The Kubernetes packages the simulation's repository offers (apt's version: upstream-revision). */
+export const SIM_PACKAGE_VERSIONS = ["1.33.5-1.1", "1.33.4-1.1"];
 const ACCOUNT = "111122223333";
 const KEY_ARN = `arn:aws:kms:us-west-2:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
 
@@ -53,6 +62,10 @@ export const FAST_TIMING: Record<string, string> = {
   ETCD_JOIN_DELAY_SECONDS: "2",
   ETCD_PROMOTE_ATTEMPTS: "60",
   ETCD_QUORUM_WAIT_ATTEMPTS: "90",
+  KUBE_API_WAIT_ATTEMPTS: "30",
+  KUBE_API_WAIT_DELAY_SECONDS: "1",
+  JOIN_WAIT_ATTEMPTS: "120",
+  JOIN_WAIT_DELAY_SECONDS: "2",
 };
 
 /** What a process run on an instance printed and how it ended. */
@@ -90,7 +103,7 @@ export function requireSimulationTools(): void {
   if (process.getuid?.() !== 0) {
     throw new Error("the cluster simulation needs root (network and mount namespaces); CI runs .ci/run as root");
   }
-  for (const tool of ["ip", "unshare", "nsenter", "etcd", "etcdctl", "openssl", "curl", "/usr/bin/aws", "sha256sum", "findmnt"]) {
+  for (const tool of ["ip", "unshare", "nsenter", "etcd", "etcdctl", "openssl", "curl", "/usr/bin/aws", "sha256sum", "findmnt", "gpg", "python3"]) {
     try {
       sh("sh", ["-c", `command -v ${tool}`]);
     } catch {
@@ -161,6 +174,9 @@ export function rolePolicies(json: TerraformJson, names: { bucket: string }): Re
   return policies;
 }
 
+/** The DNS name the simulation gives the API load balancer (config/api-endpoint without a DNS zone). */
+export const SIM_API_LB_NAME = "api-sim-0123456789.elb.us-west-2.amazonaws.com";
+
 /** The KMS key ARN the simulation gives the cluster's key. */
 export const SIM_KEY_ARN = KEY_ARN;
 
@@ -176,8 +192,11 @@ export function resolveRefs(value: string, names: { bucket: string }): string {
     if (/^aws_kms_key\.[^.]+\.arn$/.test(ref)) {
       return KEY_ARN;
     }
-    // The API's name (config/api-endpoint) and the termination handler's queue (config/node-termination-queue-url).
-    const named = /^aws_(lb|route53_record|sqs_queue)\.([^.]+)\.(dns_name|fqdn|url)$/.exec(ref);
+    if (/^aws_lb\.[^.]+\.dns_name$/.test(ref)) {
+      return SIM_API_LB_NAME;
+    }
+    // api.NAME with a DNS zone, and the termination handler's queue (config/node-termination-queue-url).
+    const named = /^aws_(route53_record|sqs_queue)\.([^.]+)\.(fqdn|url)$/.exec(ref);
     if (named) {
       return named[1] === "sqs_queue" ? `https://sqs.us-west-2.amazonaws.com/111122223333/${named[2]}` : `${named[2]}.sim.internal`;
     }
@@ -211,6 +230,8 @@ export class SimCluster {
     readonly aws: FakeAws,
     readonly net: { id: string; octet: number; hub: string; release: () => void },
     readonly options: SimOptions,
+    /** cluster.env values that point the instances at the simulation's runtime and packages. */
+    private readonly kubernetes: Record<string, string>,
   ) {
     this.clusterName = String(options.spec.name);
     this.slug = clusterSlug(this.clusterName);
@@ -250,6 +271,9 @@ export class SimCluster {
 
     const downloads = path.join(dir, "downloads");
     packEtcdRelease(path.join(downloads, "etcd"));
+    const kubernetes = packKubernetesDownloads(downloads, path.join(dir, "gnupg"));
+    fs.mkdirSync(path.join(dir, "shared"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "shared", "apt-versions"), `${SIM_PACKAGE_VERSIONS.join("\n")}\n`);
     const sim = new SimCluster(
       dir,
       json,
@@ -265,6 +289,7 @@ export class SimCluster {
       }),
       net,
       options,
+      kubernetes,
     );
     try {
       sim.provision();
@@ -365,7 +390,29 @@ export class SimCluster {
    * loader failed), with the instance.
    */
   async launch(member: string, env: Record<string, string> = {}): Promise<SimInstance> {
-    const template = this.template(member);
+    const zone = this.aws.volumes.get(this.volumeOf(member, "main"))?.zone as string;
+    return this.launchFrom(this.template(member), { member, role: `masters-${this.slug}`, zone }, env);
+  }
+
+  /**
+   * Launches a node of instance group `group` in `zone` (as the group's auto-scaling group would),
+   * like {@link launch}; it is known as `name` in {@link instances}.
+   */
+  async launchNode(group: string, zone: string, name: string, env: Record<string, string> = {}): Promise<SimInstance> {
+    const templates = resources(this.json, "aws_launch_template");
+    const template = Object.values(templates).find((t) => decodeUserData(t.user_data).env.INSTANCE_GROUP === group);
+    if (!template) {
+      throw new Error(`no launch template of node group ${group}`);
+    }
+    return this.launchFrom(template, { member: name, role: `nodes-${this.slug}`, zone }, env);
+  }
+
+  private async launchFrom(
+    template: Record<string, unknown>,
+    where: { member: string; role: string; zone: string },
+    env: Record<string, string>,
+  ): Promise<SimInstance> {
+    const { member, zone } = where;
     const userData = decodeUserData(template.user_data);
     const index = this.next++;
     const instanceId = `i-0${randomBytes(8).toString("hex")}`;
@@ -376,12 +423,11 @@ export class SimCluster {
     fs.writeFileSync(path.join(root, "etc", "hosts"), "127.0.0.1\tlocalhost\n");
     fs.writeFileSync(path.join(root, "etc", "fstab"), "LABEL=cloudimg-rootfs\t/\text4\tdefaults\t0 1\n");
     const tagSpec = (template.tag_specifications as { resource_type: string; tags: Record<string, string> }[]).find((t) => t.resource_type === "instance");
-    const zone = this.aws.volumes.get(this.volumeOf(member, "main"))?.zone as string;
     const fake = this.aws.addInstance({
       id: instanceId,
       ip,
       zone,
-      role: `masters-${this.slug}`,
+      role: where.role,
       tags: { ...(tagSpec?.tags ?? {}), KubernetesCluster: this.clusterName, "aws:autoscaling:groupName": String(template.name) },
       root,
       deviceStyle: this.options.deviceStyle ?? "nvme",
@@ -411,7 +457,7 @@ export class SimCluster {
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, file.content, { mode: parseInt(file.permissions, 8) });
     }
-    this.patchClusterEnv(root, { ...FAST_TIMING, ...this.etcdRelease(), ...env });
+    this.patchClusterEnv(root, { ...FAST_TIMING, ...this.etcdRelease(), ...this.kubernetesEnv(), ...env });
     for (const command of userData.runcmd) {
       const result = await this.run(instance, [path.join(root, command[0]), ...command.slice(1)], 600_000);
       if (result.code === 137) {
@@ -433,6 +479,35 @@ export class SimCluster {
       ETCD_VERSION,
       ETCD_SHA256_AMD64: createHash("sha256").update(fs.readFileSync(archive)).digest("hex"),
       ETCD_DOWNLOAD_URL: `${this.aws.endpoint}/downloads/etcd`,
+    };
+  }
+
+  /** The runtime and package repository the simulation serves instead of the spec's. */
+  private kubernetesEnv(): Record<string, string> {
+    return {
+      ...this.kubernetes,
+      CONTAINERD_DOWNLOAD_URL: `${this.aws.endpoint}/downloads/containerd`,
+      RUNC_DOWNLOAD_URL: `${this.aws.endpoint}/downloads/runc`,
+      KUBERNETES_PACKAGE_REPOSITORY: `${this.aws.endpoint}/downloads/kubernetes`,
+      // No add-on: their artifacts come from their projects' sites, and their step is proven on its
+      // own (__tests__/boot-addons.test.ts); here the step runs with an empty list.
+      ADDONS: "",
+    };
+  }
+
+  /** The cluster's API state the fake kubeadm and kubectl keep (see __tests__/sim/bin/kubeadm). */
+  get api(): { phases: string[]; tokens: string[]; nodes: Record<string, string>; ca?: string } {
+    const dir = path.join(this.dir, "shared", "api");
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+    const nodesDir = path.join(dir, "nodes");
+    const nodes = fs.existsSync(nodesDir)
+      ? Object.fromEntries(fs.readdirSync(nodesDir).map((n) => [n, fs.readFileSync(path.join(nodesDir, n), "utf8").trim().replace(/^labels=/, "")]))
+      : {};
+    return {
+      phases: read("phases.log").split("\n").filter(Boolean),
+      tokens: read("tokens").split("\n").filter(Boolean),
+      nodes,
+      ca: read("ca.crt") || undefined,
     };
   }
 
@@ -505,6 +580,7 @@ export class SimCluster {
       "LANG=C.UTF-8",
       `AWS_EC2_METADATA_SERVICE_ENDPOINT=${this.aws.endpoint}/`,
       `KOPSFORM_SIM_AWS_ENDPOINT=${this.aws.endpoint}`,
+      `KOPSFORM_SIM_SHARED=${path.join(this.dir, "shared")}`,
       "KOPSFORM_SIM_AWS_CLI=/usr/bin/aws",
       `AWS_CONFIG_FILE=${config}`,
       "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
@@ -733,6 +809,45 @@ export class SimCluster {
       fs.rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * What the simulation serves for Kubernetes, in upstream's layouts: a containerd archive
+ * (bin/containerd: a program that waits), a runc, and a package repository's Release.key, a real
+ * OpenPGP key made here (its fingerprint is what the instances pin). Returns the cluster.env values
+ * of versions, checksums and the fingerprint.
+ */
+function packKubernetesDownloads(downloads: string, gnupg: string): Record<string, string> {
+  const containerd = "2.3.4";
+  const runc = "1.4.3";
+  const staging = path.join(downloads, "staging");
+  fs.mkdirSync(path.join(staging, "bin"), { recursive: true });
+  fs.writeFileSync(path.join(staging, "bin", "containerd"), "#!/bin/sh\n# the simulation's containerd: waits\nexec sleep 3600\n", { mode: 0o755 });
+  const archive = path.join(downloads, "containerd", `v${containerd}`, `containerd-${containerd}-linux-amd64.tar.gz`);
+  fs.mkdirSync(path.dirname(archive), { recursive: true });
+  sh("tar", ["-czf", archive, "-C", staging, "bin"]);
+  fs.rmSync(staging, { recursive: true, force: true });
+  const runcFile = path.join(downloads, "runc", `v${runc}`, "runc.amd64");
+  fs.mkdirSync(path.dirname(runcFile), { recursive: true });
+  fs.writeFileSync(runcFile, "#!/bin/sh\n# the simulation's runc\nexit 0\n", { mode: 0o755 });
+  fs.mkdirSync(gnupg, { recursive: true, mode: 0o700 });
+  const gpg = (args: string[]) => execFileSync("gpg", ["--homedir", gnupg, "--batch", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  gpg(["--passphrase", "", "--quick-gen-key", "kopsform simulation <sim@example.com>", "ed25519", "sign", "never"]);
+  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(["--with-colons", "--list-keys"]))?.[1] as string;
+  const key = gpg(["--armor", "--export", fingerprint]);
+  for (const minor of new Set(SIM_PACKAGE_VERSIONS.map((v) => v.split(".").slice(0, 2).join(".")))) {
+    const dir = path.join(downloads, "kubernetes", `v${minor}`, "deb");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Release.key"), key);
+  }
+  const digest = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  return {
+    CONTAINERD_VERSION: containerd,
+    CONTAINERD_SHA256_AMD64: digest(archive),
+    RUNC_VERSION: runc,
+    RUNC_SHA256_AMD64: digest(runcFile),
+    KUBERNETES_PACKAGE_KEY_FINGERPRINT: fingerprint,
+  };
 }
 
 /** Debian's etcd and etcdctl, packed as upstream packs a release: etcd-vVERSION-linux-amd64/. */

@@ -14,17 +14,13 @@ readonly ETCD_INSTALL_DIR="$KOPSFORM_HOME/etcd"
 install_etcd() {
   local sha256_var="ETCD_SHA256_${ARCH^^}" archive="etcd-v$ETCD_VERSION-linux-$ARCH"
   local expected=${!sha256_var} dir="$ETCD_INSTALL_DIR/v$ETCD_VERSION"
-  local url="${ETCD_DOWNLOAD_URL%/}/v$ETCD_VERSION/$archive.tar.gz" actual
+  local url="${ETCD_DOWNLOAD_URL%/}/v$ETCD_VERSION/$archive.tar.gz"
   [[ $expected =~ ^[0-9a-f]{64}$ ]] || die "no sha256 for etcd $ETCD_VERSION on $ARCH in cluster.env ($sha256_var)"
   if [[ -x $dir/etcd && -f $dir/.sha256 && $(<"$dir/.sha256") == "$expected" ]]; then
     log "etcd $ETCD_VERSION is installed"
   else
     log "downloading etcd $ETCD_VERSION ($ARCH) from $url"
-    retry "$INSTALL_ATTEMPTS" "$INSTALL_DELAY_SECONDS" "download of $url" curl -fsSL --connect-timeout 10 --max-time 300 -o "$WORK_DIR/etcd.tar.gz" "$url" ||
-      give_up "could not download etcd from $url"
-    actual="$(sha256sum "$WORK_DIR/etcd.tar.gz" | cut -d' ' -f1)"
-    [[ $actual == "$expected" ]] ||
-      die "etcd archive $url has sha256 $actual, not the pinned $expected; refusing it (check the spec's etcdSha256 or the mirror)"
+    fetch_verified "$url" "$expected" "$WORK_DIR/etcd.tar.gz"
     mkdir -p "$WORK_DIR/etcd"
     tar -xzf "$WORK_DIR/etcd.tar.gz" -C "$WORK_DIR/etcd" --no-same-owner || die "could not unpack $url"
     rm -rf "$dir.new"

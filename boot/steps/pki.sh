@@ -48,44 +48,54 @@ split_ca() {
   [[ "$(openssl x509 -in "$WORK_DIR/$name.crt" -noout -pubkey 2>/dev/null)" == "$(openssl pkey -in "$WORK_DIR/$name.key" -pubout 2>/dev/null)" ]]
 }
 
-# ensure_etcd_cas: the CAs from the store (created when absent); writes $ETCD_PKI/NAME.crt for each
-# and leaves the keys in $WORK_DIR/NAME.key for this run only.
-ensure_etcd_cas() {
-  local parameter bundle="$WORK_DIR/etcd-cas" ca
-  parameter="$(store_path pki/etcd)"
+# ensure_cas PARAMETER DIR CA...: the CAs kept together in the store's PARAMETER, created (all at
+# once, create-once) when absent; writes DIR/CA.crt for each and leaves the keys in $WORK_DIR/CA.key
+# for this run only.
+ensure_cas() {
+  local parameter=$1 dir=$2 ca
+  shift 2
+  local bundle="$WORK_DIR/${parameter##*/}.bundle"
   if ! ssm_get "$parameter" "$bundle"; then
-    (umask 077 && for ca in "${ETCD_CAS[@]}"; do new_ca "$ca"; done >"$WORK_DIR/etcd-cas.created")
-    if ssm_put_once "$parameter" SecureString "$WORK_DIR/etcd-cas.created"; then
-      log "created etcd's certificate authorities (${ETCD_CAS[*]}) in $parameter"
-      mv "$WORK_DIR/etcd-cas.created" "$bundle"
+    (umask 077 && for ca in "$@"; do new_ca "$ca"; done >"$bundle.created")
+    if ssm_put_once "$parameter" SecureString "$bundle.created"; then
+      log "created the certificate authorities $* in $parameter"
+      mv "$bundle.created" "$bundle"
     else
-      log "another master created etcd's certificate authorities first; using them"
+      log "another master created $* first; using them"
       ssm_get "$parameter" "$bundle" || die "$parameter vanished right after it was created"
     fi
   fi
-  mkdir -p "$ETCD_PKI"
-  for ca in "${ETCD_CAS[@]}"; do
+  mkdir -p "$dir"
+  for ca in "$@"; do
     split_ca "$bundle" "$ca" || die "$parameter holds no certificate of $ca followed by its own private key (PKCS#8 PEM)"
-    install -m 0644 "$WORK_DIR/$ca.crt" "$ETCD_PKI/$ca.crt.new"
-    mv -f "$ETCD_PKI/$ca.crt.new" "$ETCD_PKI/$ca.crt"
+    install -m 0644 "$WORK_DIR/$ca.crt" "$dir/$ca.crt.new"
+    mv -f "$dir/$ca.crt.new" "$dir/$ca.crt"
   done
 }
 
-# cert_is_current CRT CA_NAME IP: the certificate exists, is signed by the CA, names IP (when given)
+# ensure_etcd_cas: etcd's CAs (pki/etcd), in $ETCD_PKI.
+ensure_etcd_cas() {
+  ensure_cas "$(store_path pki/etcd)" "$ETCD_PKI" "${ETCD_CAS[@]}"
+}
+
+# cert_is_current CRT CA_CRT IP: the certificate exists, is signed by the CA, names IP (when given)
 # and is valid for more than ETCD_CERT_RENEW_DAYS days.
 cert_is_current() {
-  local crt=$1 ca=$2 ip=$3
+  local crt=$1 ca_crt=$2 ip=$3
   [[ -s $crt && -s ${crt%.crt}.key ]] || return 1
-  openssl verify -CAfile "$ETCD_PKI/$ca.crt" "$crt" >/dev/null 2>&1 || return 1
+  openssl verify -CAfile "$ca_crt" "$crt" >/dev/null 2>&1 || return 1
   openssl x509 -in "$crt" -noout -checkend "$((ETCD_CERT_RENEW_DAYS * 86400))" >/dev/null 2>&1 || return 1
   [[ -z $ip ]] || openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | grep -qw "IP Address:$ip"
 }
 
-# issue_cert CA_NAME OUT CN USAGE SANS: signs a new certificate (ETCD_CERT_DAYS days) and key into
-# OUT.crt and OUT.key. USAGE is serverAuth, clientAuth or both; SANS is "DNS:a,IP:b" or empty.
+# issue_cert CA_CRT OUT CN USAGE SANS [ORG]: signs a new certificate (ETCD_CERT_DAYS days) and key
+# into OUT.crt and OUT.key with the CA whose key ensure_cas left in $WORK_DIR. USAGE is serverAuth,
+# clientAuth or both; SANS is "DNS:a,IP:b" or empty; ORG, the subject's organization, if any.
 issue_cert() {
-  local ca=$1 out=$2 cn=$3 usage=$4 sans=$5
-  [[ -s $WORK_DIR/$ca.key ]] || ensure_etcd_cas
+  local ca_crt=$1 out=$2 cn=$3 usage=$4 sans=$5 org=${6:-} ca_key subject="/CN=$3"
+  ca_key="$WORK_DIR/$(basename "$ca_crt" .crt).key"
+  [[ -s $ca_key ]] || die "the key of $ca_crt was not read from the store before issuing $out"
+  [[ -z $org ]] || subject="/O=$org/CN=$cn"
   new_key "$WORK_DIR/cert.key"
   {
     printf 'basicConstraints=critical,CA:FALSE\n'
@@ -93,8 +103,8 @@ issue_cert() {
     printf 'extendedKeyUsage=%s\n' "$usage"
     [[ -z $sans ]] || printf 'subjectAltName=%s\n' "$sans"
   } >"$WORK_DIR/cert.ext"
-  if ! openssl req -new -key "$WORK_DIR/cert.key" -subj "/CN=$cn" -out "$WORK_DIR/cert.csr" 2>"$WORK_DIR/err" ||
-    ! openssl x509 -req -sha256 -in "$WORK_DIR/cert.csr" -CA "$ETCD_PKI/$ca.crt" -CAkey "$WORK_DIR/$ca.key" \
+  if ! openssl req -new -key "$WORK_DIR/cert.key" -subj "$subject" -out "$WORK_DIR/cert.csr" 2>"$WORK_DIR/err" ||
+    ! openssl x509 -req -sha256 -in "$WORK_DIR/cert.csr" -CA "$ca_crt" -CAkey "$ca_key" \
       -set_serial "0x$(openssl rand -hex 16)" -days "$ETCD_CERT_DAYS" -extfile "$WORK_DIR/cert.ext" \
       -out "$WORK_DIR/cert.crt" 2>"$WORK_DIR/err"; then
     die "openssl could not sign $out: $(one_line "$WORK_DIR/err")"
@@ -116,14 +126,14 @@ member_sans() {
 ensure_etcd_pki() {
   local etcd
   ensure_etcd_cas
-  cert_is_current "$ETCD_PKI/server.crt" etcd-clients-ca "$PRIVATE_IP" ||
-    issue_cert etcd-clients-ca "$ETCD_PKI/server" "etcd-$ETCD_MEMBER" serverAuth,clientAuth "$(member_sans)"
+  cert_is_current "$ETCD_PKI/server.crt" "$ETCD_PKI/etcd-clients-ca.crt" "$PRIVATE_IP" ||
+    issue_cert "$ETCD_PKI/etcd-clients-ca.crt" "$ETCD_PKI/server" "etcd-$ETCD_MEMBER" serverAuth,clientAuth "$(member_sans)"
   for etcd in main events; do
     local host="etcd-$ETCD_MEMBER.internal.$CLUSTER_NAME"
     [[ $etcd == events ]] && host="etcd-events-$ETCD_MEMBER.internal.$CLUSTER_NAME"
-    cert_is_current "$ETCD_PKI/peer-$etcd.crt" "etcd-peers-ca-$etcd" "$PRIVATE_IP" ||
-      issue_cert "etcd-peers-ca-$etcd" "$ETCD_PKI/peer-$etcd" "$host" serverAuth,clientAuth "DNS:$host,IP:$PRIVATE_IP"
+    cert_is_current "$ETCD_PKI/peer-$etcd.crt" "$ETCD_PKI/etcd-peers-ca-$etcd.crt" "$PRIVATE_IP" ||
+      issue_cert "$ETCD_PKI/etcd-peers-ca-$etcd.crt" "$ETCD_PKI/peer-$etcd" "$host" serverAuth,clientAuth "DNS:$host,IP:$PRIVATE_IP"
   done
-  cert_is_current "$ETCD_PKI/client.crt" etcd-clients-ca "" ||
-    issue_cert etcd-clients-ca "$ETCD_PKI/client" "kopsform-etcd-client" clientAuth ""
+  cert_is_current "$ETCD_PKI/client.crt" "$ETCD_PKI/etcd-clients-ca.crt" "" ||
+    issue_cert "$ETCD_PKI/etcd-clients-ca.crt" "$ETCD_PKI/client" "kopsform-etcd-client" clientAuth ""
 }

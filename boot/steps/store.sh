@@ -1,7 +1,6 @@
 # shellcheck shell=bash disable=SC2153 # CLUSTER_NAME, KMS_KEY come from cluster.env (load_cluster_env)
-# The run-time store: SSM Parameter Store under /kopsform/NAME/ (docs/runtime.md). Masters read
-# and create parameters there; values always go to the AWS CLI through files (never arguments),
-# and SecureStrings are encrypted with the cluster's key (KMS_KEY).
+# The run-time store, reading: SSM Parameter Store under /kopsform/NAME/ (docs/runtime.md). Nodes
+# read here too (config/, join/); writing is steps/store-write.sh, for masters only.
 
 # The SSM Parameter Store path of this cluster's run-time store (docs/runtime.md).
 store_path() {
@@ -29,24 +28,3 @@ ssm_get() {
     sleep 5
   done
 }
-
-# ssm_put_once NAME TYPE FILE: creates parameter NAME (String or SecureString with the cluster's
-# key) from FILE, without overwriting (create-once). Returns 0 when this call created it, 1 when it
-# existed already (the loser of a race reads the winner's). The value never appears in arguments.
-ssm_put_once() {
-  local name=$1 type=$2 file=$3 attempt code
-  local -a key=()
-  [[ $type == SecureString ]] && key=(--key-id "$KMS_KEY")
-  for ((attempt = 1; ; attempt++)); do
-    if aws ssm put-parameter --name "$name" --type "$type" "${key[@]}" --no-overwrite \
-      --value "file://$file" >/dev/null 2>"$WORK_DIR/ssm.err"; then
-      return 0
-    fi
-    code="$(aws_error "$WORK_DIR/ssm.err")"
-    [[ $code == ParameterAlreadyExists ]] && return 1
-    ((attempt < 10)) || die "could not create $name: $(one_line "$WORK_DIR/ssm.err")"
-    log "creating $name failed ($(one_line "$WORK_DIR/ssm.err")); retrying in 5s"
-    sleep 5
-  done
-}
-

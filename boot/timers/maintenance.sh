@@ -10,6 +10,8 @@ readonly HERE="${BASH_SOURCE[0]%/*}/.."
 source "$HERE/lib.sh"
 # shellcheck source=../steps/store.sh
 source "$HERE/steps/store.sh"
+# shellcheck source=../steps/store-write.sh
+source "$HERE/steps/store-write.sh"
 # shellcheck source=../steps/volumes.sh
 source "$HERE/steps/volumes.sh"
 # shellcheck source=../steps/pki.sh
