@@ -115,9 +115,12 @@ describe("the pins table", () => {
     expect(checkSupportedKubernetes(`${major}.${lo - 1}.9`)).toMatch(/kopsform runs 1\.\d+ to 1\.\d+/);
     expect(checkSupportedKubernetes(`${major}.${hi + 1}.0`)).toMatch(/kopsform runs/);
     expect(checkSupportedKubernetes("2.0.0")).toMatch(/kopsform runs/);
-    expect(problemsOf({ ...base, kubernetesVersion: "1.28.4" })).toEqual([
-      expect.stringMatching(/^kubernetesVersion: 1\.28\.4 is Kubernetes 1\.28; kopsform runs 1\.32 to 1\.34/),
+    // Inside what the boot installs (1.31 to 1.36) but outside what the add-ons support.
+    expect(problemsOf({ ...base, kubernetesVersion: "1.31.4" })).toEqual([
+      expect.stringMatching(/^kubernetesVersion: 1\.31\.4 is Kubernetes 1\.31; kopsform runs 1\.32 to 1\.34/),
     ]);
+    // Outside both: the schema's check says so, once.
+    expect(problemsOf({ ...base, kubernetesVersion: "1.28.4" })).toEqual([expect.stringMatching(/^kubernetesVersion: 1\.28\.4 is outside the versions/)]);
   });
 
   it("is what boot/addons/pins.tsv holds (regenerate with npm run pins)", () => {
@@ -194,7 +197,7 @@ describe("--networking", () => {
 
   it("refuses a network CIDR that overlaps the pod CIDR, except for the VPC CNI whose pods take VPC addresses", () => {
     expect(problemsOf({ ...base, networkCidr: "100.96.0.0/16" })).toEqual([
-      expect.stringMatching(/^networkCidr: 100\.96\.0\.0\/16 overlaps the pod CIDR 100\.96\.0\.0\/11 that cilium gives pods/),
+      expect.stringMatching(/^podCidr: 100\.96\.0\.0\/11 \(the pods' network\) overlaps 100\.96\.0\.0\/16 \(the network, networkCidr\)/),
     ]);
     expect(problemsOf({ ...base, networkCidr: "100.96.0.0/16", networking: "amazon-vpc-routed-eni" })).toEqual([]);
   });

@@ -211,7 +211,7 @@ describe("the VPC CNI's IAM", () => {
   it("goes to the nodes' role only with amazon-vpc-routed-eni", () => {
     const sids = (fields: Record<string, unknown>) => roleStatements(synthJson(fields), "nodes").map((s) => s.Sid);
     // The nodes' own statements (what node.sh and the loader call) come first, the VPC CNI's after.
-    const own = ["ReplaceOwnClusterNodes", "ReadRunTimeConfig", "ReadBootScripts"];
+    const own = ["ReplaceOwnClusterNodes", "ReadRunTimeConfigAndJoinToken", "DecryptJoinTokenThroughSsm", "ReadBootScripts"];
     expect(sids({ ...SEED_1, networking: "amazon-vpc-routed-eni" })).toEqual([
       ...own,
       "VpcCniDescribe",
