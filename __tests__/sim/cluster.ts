@@ -835,6 +835,8 @@ function packKubernetesDownloads(downloads: string, gnupg: string): Record<strin
   gpg(["--passphrase", "", "--quick-gen-key", "kopsform simulation <sim@example.com>", "ed25519", "sign", "never"]);
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(["--with-colons", "--list-keys"]))?.[1] as string;
   const key = gpg(["--armor", "--export", fingerprint]);
+  // Making a key starts a gpg-agent for that home; it must not outlive the test.
+  execFileSync("gpgconf", ["--homedir", gnupg, "--kill", "all"], { stdio: "ignore" });
   for (const minor of new Set(SIM_PACKAGE_VERSIONS.map((v) => v.split(".").slice(0, 2).join(".")))) {
     const dir = path.join(downloads, "kubernetes", `v${minor}`, "deb");
     fs.mkdirSync(dir, { recursive: true });
