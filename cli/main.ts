@@ -10,6 +10,7 @@ import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
 import { Io, UsageError, processIo } from "./io";
 import { kopsPointer } from "./kops-pointers";
+import { version as VERSION } from "../package.json";
 
 /** Exit codes of the contract in DESIGN.md. */
 export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
@@ -18,6 +19,7 @@ export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
 function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command("kopsform")
     .description("kops-style highly available Kubernetes clusters on AWS, as plain Terraform (CDKTF).")
+    .version(VERSION, "-V, --version", "print kopsform's version")
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({

@@ -138,12 +138,14 @@ export function synthesizeStacks(specs: readonly ValidatedSpec[], outdir: string
 }
 
 /**
- * Runs {@link synthesizeStacks} in a worker thread: stacks/synth-worker.js, or dist/synth-worker.js
- * beside the bundle (both next to this module once built).
+ * Runs {@link synthesizeStacks} in a worker thread: dist/synth-worker.js, the bundle `npm run build`
+ * makes beside dist/kopsform.js and dist/main.js (this module runs from dist/ there, and from its
+ * TypeScript source under the tests).
  */
 function synthesizeInWorker(specs: readonly ValidatedSpec[], outdir: string, hcl: boolean): Promise<ManifestPart> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, "synth-worker.js"), { workerData: { specs, outdir, hcl } });
+    const dist = path.basename(__dirname) === "dist" ? __dirname : path.join(__dirname, "..", "dist");
+    const worker = new Worker(path.join(dist, "synth-worker.js"), { workerData: { specs, outdir, hcl } });
     worker.once("message", (part: ManifestPart) => resolve(part));
     worker.once("error", reject);
     worker.once("exit", (code) => {
