@@ -16,7 +16,6 @@ import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
 import { ClusterStack } from "./cluster-stack";
 import { removedMasterProblems } from "./continuity";
-import { tidyCdktfHcl } from "./hcl";
 
 /** The files synthesis writes into a stack directory, by output format. */
 export const STACK_FILES = {
@@ -94,7 +93,7 @@ export async function synthesizeClusters(
       }));
     if (hcl) {
       const file = path.join(stackDir, STACK_FILES.hcl[0]);
-      fs.writeFileSync(file, await formatHcl(tidyCdktfHcl(fs.readFileSync(file, "utf8"))));
+      fs.writeFileSync(file, await formatHcl(fs.readFileSync(file, "utf8")));
     }
     for (const stale of hcl ? STACK_FILES.json : STACK_FILES.hcl) {
       fs.rmSync(path.join(stackDir, stale), { force: true });

@@ -26,6 +26,8 @@ import { SshKey } from "../modules/ssh-key";
 import { DEFAULT_KUBERNETES_RUNTIME } from "../modules/user-data";
 import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
+import { writeStackHcl } from "./hcl";
+import { withEscapedLiterals } from "./literals";
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -230,6 +232,23 @@ export class ClusterStack extends TerraformStack {
    */
   prepareStack(): void {
     this.ensureBackendExists();
+  }
+
+  /**
+   * The configuration, with every literal string escaped so that Terraform reads it as data (see
+   * stacks/literals.ts): a spec value never runs as a Terraform expression.
+   */
+  toTerraform(): any {
+    return withEscapedLiterals(this, () => super.toTerraform());
+  }
+
+  /**
+   * The HCL of `cdk.tf`: written by kopsform from the same configuration as the JSON (see
+   * stacks/hcl.ts), not by cdktf 0.21's HCL printer, which leaves quotes and backslashes unescaped
+   * and puts multi-line values in heredocs.
+   */
+  toHclTerraform(): { hcl: string; metadata: Record<string, unknown> } {
+    return writeStackHcl(this);
   }
 
   /** The construct id is the Terraform name: readable, and independent of where the construct sits. */
