@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
-import { UserError } from "../spec/problems";
+import { UserError, printable } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
 import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
@@ -112,7 +112,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return EXIT.usage;
     }
     if (e instanceof UserError) {
-      e.lines.forEach((line) => io.err(line));
+      e.lines.forEach((line) => io.err(printable(line)));
       return EXIT.invalidInput;
     }
     throw e;

@@ -14,7 +14,7 @@ const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Parses `a.b.c.d/n`; undefined when malformed. Host bits may be set (see {@link isCanonical}). */
 export function parseIpv4Cidr(text: string): Ipv4Block | undefined {
-  const m = IPV4_CIDR.exec(text.trim());
+  const m = IPV4_CIDR.exec(text);
   if (!m) {
     return undefined;
   }
@@ -70,7 +70,7 @@ function parseIpv6Cidr(text: string): Ipv6Block | undefined {
   const slash = text.indexOf("/");
   const address = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
-  if (slash < 0 || !isIPv6(address) || address.includes(".") || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) {
+  if (slash < 0 || !isIPv6(address) || address.includes(".") || address.includes("%") || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) {
     return undefined;
   }
   const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
 import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
-import { checkDnsName, checkSupportedKubernetes, regionOf } from "./checks";
+import { checkDnsName, checkStrings, checkSupportedKubernetes, regionOf } from "./checks";
 import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
 import { layMasters } from "./masters";
@@ -46,8 +46,15 @@ const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
  * the spec, its warnings and its HA analysis otherwise.
  */
 export function validateClusterSpec(raw: unknown, origin: InputOrigin): ValidatedSpec {
+  // Characters no field may hold, over every string of the input (new fields included).
+  const refused: Problem[] = checkStrings(raw).map((p) => ({ field: formatPath(p.path), message: p.message }));
   const parsed = clusterSpecSchema.safeParse(raw);
-  const problems: Problem[] = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw));
+  const problems: Problem[] = [
+    ...refused,
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw))).filter(
+      (p) => !refused.some((r) => r.field === p.field),
+    ),
+  ];
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new InvalidInputError(problems, origin);
   }

@@ -145,7 +145,9 @@ function synthesizeInWorker(specs: readonly ValidatedSpec[], outdir: string, hcl
   return new Promise((resolve, reject) => {
     const dist = path.basename(__dirname) === "dist" ? __dirname : path.join(__dirname, "..", "dist");
     const worker = new Worker(path.join(dist, "synth-worker.js"), { workerData: { specs, outdir, hcl } });
-    worker.once("message", (part: ManifestPart) => resolve(part));
+    worker.once("message", (message: { part: ManifestPart } | { userError: string[] }) =>
+      "part" in message ? resolve(message.part) : reject(new UserError(message.userError)),
+    );
     worker.once("error", reject);
     worker.once("exit", (code) => {
       if (code !== 0) {

@@ -28,6 +28,8 @@ import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
 import { writeStackHcl } from "./hcl";
 import { withEscapedLiterals } from "./literals";
+import { tagLimitProblems } from "./tag-limits";
+import { UserError } from "../spec/problems";
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -236,10 +238,17 @@ export class ClusterStack extends TerraformStack {
 
   /**
    * The configuration, with every literal string escaped so that Terraform reads it as data (see
-   * stacks/literals.ts): a spec value never runs as a Terraform expression.
+   * stacks/literals.ts): a spec value never runs as a Terraform expression. Throws {@link UserError}
+   * when a resource would carry tags AWS refuses (see stacks/tag-limits.ts).
    */
   toTerraform(): any {
-    return withEscapedLiterals(this, () => super.toTerraform());
+    const config = withEscapedLiterals(this, () => super.toTerraform());
+    // AWS's tag limits, ours included: refused here, before anything is written (exit 1).
+    const problems = tagLimitProblems(config);
+    if (problems.length > 0) {
+      throw new UserError(problems.map((p) => `${this.node.id}: ${p}`));
+    }
+    return config;
   }
 
   /**

@@ -17,9 +17,6 @@ import { IResolvable, IResolveContext, TerraformElement, TerraformStack, Tokeniz
 /** cdktf's token markers in strings: `${TfToken[TOKEN.12]}` and its list and map forms. */
 const TOKEN_MARKER = /(\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}|#\{TfToken\[[a-zA-Z0-9:._-]+\]\}|&\{TfToken\[[a-zA-Z0-9:._-]+\]\})/;
 
-/** Text that cdktf would read as one of its own tokens; a spec value containing it is refused. */
-export const TOKEN_MARKER_TEXT = /[$#&]\{TfToken\[/;
-
 /**
  * Escapes the template sequences of a literal as Terraform's template syntax requires: `${` becomes
  * `$${` and `%{` becomes `%%{`, so that Terraform reads back exactly `text` (also `$${`, which

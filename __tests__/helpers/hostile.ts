@@ -26,4 +26,4 @@ export const HOSTILE_STRINGS: readonly string[] = [
 ];
 
 /** Characters no AWS name, id or tag accepts; refused at the spec. */
-export const CONTROL_CHARACTERS: readonly string[] = ["line1\nEOF\nline2", "tab\there", "bell\u0007", "cr\r", "nul\u0000"];
+export const CONTROL_CHARACTERS: readonly string[] = ["line1\nEOF\nline2", "tab\there", "bell\u0007", "cr\rx", "nul\u0000"];
