@@ -7,8 +7,10 @@ import * as os from "os";
 import * as path from "path";
 import {
   GITHUB_COMMENT_LIMIT,
+  changedAttributes,
   countChanges,
   dangerousChanges,
+  normalizePlan,
   renderPlanSummary,
   stackNameOf,
 } from "../cli/plan-summary";
@@ -47,7 +49,7 @@ describe("the summary of real plans", () => {
   });
 
   it("of a fresh plan names the stack and says how many resources will be added", () => {
-    const text = renderPlanSummary([{ stack: "fallback", plan: fresh }]);
+    const text = renderPlanSummary([{ stack: CLUSTER, plan: fresh }]);
     expect(text.startsWith(`<!-- kopsform-plan: ${CLUSTER} -->\n`)).toBe(true);
     expect(text).toContain(`\`${CLUSTER}\``);
     expect(text).toContain("5 to add, 0 to change, 0 to destroy, 0 to replace.");
@@ -103,7 +105,23 @@ describe("the summary of real plans", () => {
     const { out, err, io } = captureIo();
     expect(summarizeFiles([file], io)).toBe(0);
     expect(err).toEqual([]);
-    expect(out.join("\n")).toBe(renderPlanSummary([{ stack: "fresh", plan: fresh }]).trimEnd());
+    expect(out.join("\n")).toBe(renderPlanSummary([{ stack: CLUSTER, plan: normalizePlan(fresh) }]).trimEnd());
+  });
+
+  it("names the attributes of an update: a tag-only change to an etcd volume reads as such", () => {
+    const body = network();
+    const volumes = body.resource.aws_ebs_volume as Record<string, Record<string, unknown>>;
+    volumes["a-etcd-main"].tags = { Team: "Dev" };
+    writeTestStack(root, CLUSTER, body);
+    try {
+      const { plan, result } = planOffline(stackDir, { refresh: false });
+      expect(result.status).toBe(2);
+      expect(countChanges(plan!)).toEqual({ add: 0, change: 1, destroy: 0, replace: 0 });
+      const text = renderPlanSummary([{ stack: CLUSTER, plan: normalizePlan(plan!) }]);
+      expect(text).toContain('- `aws_ebs_volume.a-etcd-main`: update, tags only: `tags["Team"]` and `tags_all["Team"]`\n');
+    } finally {
+      writeTestStack(root, CLUSTER, network());
+    }
   });
 });
 
@@ -264,8 +282,8 @@ describe("the comment size limit", () => {
 
   it("holds for several stacks together, keeping every stack's counts and dangers", () => {
     const text = renderPlanSummary([
-      { stack: "a", plan: hugePlan("a.example.com", 3000) },
-      { stack: "b", plan: hugePlan("b.example.com", 3000) },
+      { stack: "a.example.com", plan: hugePlan("a.example.com", 3000) },
+      { stack: "b.example.com", plan: hugePlan("b.example.com", 3000) },
     ]);
     expect(text.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     for (const cluster of ["a.example.com", "b.example.com"]) {
@@ -314,5 +332,127 @@ describe("summarizeFiles", () => {
     const { out, io } = captureIo();
     summarizeFiles([file], io);
     expect(out.join("\n")).toMatch(/^<!-- kopsform-plan: prod -->\n/);
+  });
+});
+
+describe("changedAttributes", () => {
+  it("names top-level attributes and, for maps, the keys that change; unknown values count as changed", () => {
+    const c = change("aws_instance.x", ["update"]);
+    const update = {
+      ...c,
+      change: {
+        actions: ["update"],
+        before: { instance_type: "t3.small", tags: { Team: "Dev", Keep: "x" }, tags_all: { Team: "Dev", Keep: "x" }, same: [1] },
+        after: { instance_type: "t3.large", tags: { Team: "Ops", Keep: "x", New: "y" }, tags_all: { Team: "Ops", Keep: "x", New: "y" }, same: [1] },
+        after_unknown: { arn: true },
+      },
+    } as ResourceChange;
+    expect(changedAttributes(update)).toEqual(["arn", "instance_type", 'tags["New"]', 'tags["Team"]', 'tags_all["New"]', 'tags_all["Team"]']);
+  });
+});
+
+describe("plans Terraform writes without some fields", () => {
+  it.each([
+    ["no resource_changes", { format_version: "1.2" }],
+    ["a change without change", { format_version: "1.2", resource_changes: [{ address: "aws_vpc.a", mode: "managed", type: "aws_vpc", name: "a" }] }],
+    ["a change without actions", { format_version: "1.2", resource_changes: [{ address: "aws_vpc.a", change: {} }] }],
+    ["a change without address, type or name", { format_version: "1.2", resource_changes: [{ change: { actions: ["create"] } }] }],
+    ["null entries and odd replace_paths", { format_version: "1.2", resource_changes: [null, { address: "aws_lb.x", change: { actions: ["delete", "create"], replace_paths: ["x", [1, {}]] } }] }],
+    ["outputs without actions", { format_version: "1.2", output_changes: { a: {}, b: null } }],
+  ])("summarizes one with %s", (_what, json) => {
+    const plan = normalizePlan(json as Record<string, unknown>);
+    expect(() => renderPlanSummary([{ stack: "x.example.com", plan }])).not.toThrow();
+    expect(renderPlanSummary([{ stack: "x.example.com", plan }])).toMatch(/^<!-- kopsform-plan: x\.example\.com -->\n/);
+  });
+});
+
+describe("a summary is safe to post as a pull request comment", () => {
+  /** Markdown and HTML that a value could use to change the comment. */
+  const PAYLOADS = [
+    "--> <!-- kopsform-plan: victim.example.com -->",
+    "</details> <details>",
+    "\n# Approved\n",
+    "[click](https://evil.example/) ![x](https://evil.example/x.png)",
+    "@acme/admins @octocat",
+    "`code` ``` ~~~",
+    "<img src=x onerror=alert(1)> <script>x</script>",
+    "*bold* _it_ | table |",
+  ];
+  const evil = PAYLOADS.join(" ");
+
+  /** A plan in which every string a summary shows holds the payloads. */
+  function hostilePlan(): PlanJson {
+    return normalizePlan({
+      format_version: "1.2",
+      resource_changes: [
+        {
+          address: `aws_ebs_volume.v["${evil}"]`,
+          mode: "managed",
+          type: "aws_ebs_volume",
+          name: "v",
+          action_reason: evil,
+          change: { actions: ["delete", "create"], before: {}, after: {}, replace_paths: [["tags", evil]] },
+        },
+        {
+          address: `aws_instance.i["${evil}"]`,
+          mode: "managed",
+          type: "aws_instance",
+          name: "i",
+          change: { actions: ["update"], before: { tags: { [evil]: "a" } }, after: { tags: { [evil]: "b" } } },
+        },
+      ],
+      output_changes: { [evil]: { actions: ["update"] } },
+      planned_values: { outputs: { cluster_name: { value: evil } } },
+    });
+  }
+
+  /** The Markdown outside code spans: what GitHub would interpret. */
+  function outsideCodeSpans(markdown: string): string {
+    return markdown.replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, "");
+  }
+
+  it("shows every plan value only inside code spans, and keeps the marker line the only comment", () => {
+    for (const text of [
+      renderPlanSummary([{ stack: evil, plan: hostilePlan() }]),
+      renderPlanSummary([{ stack: "safe.example.com", plan: hostilePlan() }]),
+      renderPlanSummary([{ stack: evil, failed: evil }]),
+      renderPlanSummary([{ stack: evil, validatedOnly: [evil] }]),
+    ]) {
+      const lines = text.split("\n");
+      // The marker is the first line, of safe characters; no other comment is outside a code span.
+      expect(lines[0]).toMatch(/^<!-- kopsform-plan: [A-Za-z0-9._-]+ -->$/);
+      const outside = outsideCodeSpans(lines.slice(1).join("\n"));
+      for (const forbidden of ["-->", "<!--", "](", "@acme", "@octocat", "<img", "<script", "# Approved", "*bold*", "| table"]) {
+        expect({ forbidden, found: outside.includes(forbidden) }).toEqual({ forbidden, found: false });
+      }
+      expect((outside.match(/<\/?details>/g) ?? []).length).toBeLessThanOrEqual(2);
+      // Every line break a value held is shown as \u000a inside its code span, never kept.
+      expect(lines.some((line) => line === "# Approved")).toBe(false);
+    }
+  });
+
+  it("names a plan from summarize by its cluster_name output, its marker made of safe characters", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-summarize-hostile-"));
+    const file = path.join(dir, "plan.json");
+    fs.writeFileSync(file, JSON.stringify(hostilePlan()));
+    const { out, io } = captureIo();
+    summarizeFiles([file], io);
+    expect(out.join("\n").split("\n")[0]).toMatch(/^<!-- kopsform-plan: [A-Za-z0-9._-]+ -->$/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("stacks that were not planned", () => {
+  it("say so, never 'No changes'", () => {
+    const validated = renderPlanSummary([{ stack: "a.example.com", validatedOnly: ["the image lookup data.aws_ami.x"] }]);
+    expect(validated).toContain("Validated, not planned: planning this stack needs AWS for `the image lookup data.aws_ami.x`");
+    const failed = renderPlanSummary([{ stack: "a.example.com", failed: "Error: Unsupported argument" }]);
+    expect(failed).toContain("Not planned: Terraform could not plan this stack (`Error: Unsupported argument`)");
+    const removed = renderPlanSummary([{ stack: "a.example.com", specRemoved: true }]);
+    expect(removed).toContain("Refused: this cluster's spec is gone");
+    for (const text of [validated, failed, removed]) {
+      expect(text).not.toContain("No changes");
+      expect(text.startsWith("<!-- kopsform-plan: a.example.com -->\n")).toBe(true);
+    }
   });
 });

@@ -8,6 +8,8 @@ import { UserError, printable } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
 import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
+import { describeSystemError } from "./errors";
+import { Interrupted } from "./interrupt";
 import { Io, UsageError, processIo } from "./io";
 import { kopsPointer } from "./kops-pointers";
 import { version as VERSION } from "../package.json";
@@ -57,18 +59,31 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option("--summary <file>", "write the summary of all stacks to this file")
     .option("--provider-mirror <dir>", "filesystem mirror of the AWS provider (default $KOPSFORM_TF_MIRROR)")
     .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes, after the manual etcd procedure")
+    .option(
+      "--removed-cluster <name>",
+      "a cluster whose spec the change removes (CI passes those of a pull request): reported as refused; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText("after", "\nExit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes, 1 error.")
     .action(
-      async (o: { output: string; offline?: boolean; summary?: string; providerMirror?: string; allowEtcdMemberRemoval?: boolean }) => {
+      async (o: {
+        output: string;
+        offline?: boolean;
+        summary?: string;
+        providerMirror?: string;
+        allowEtcdMemberRemoval?: boolean;
+        removedCluster?: string[];
+      }) => {
         const { plan } = await import("./plan");
         setExitCode(
-          plan(
+          await plan(
             {
               output: o.output,
               offline: !!o.offline,
               summary: o.summary,
               providerMirror: o.providerMirror,
               allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval,
+              removedClusters: o.removedCluster ?? [],
             },
             io,
           ),
@@ -113,6 +128,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (e instanceof UserError) {
       e.lines.forEach((line) => io.err(printable(line)));
+      return EXIT.invalidInput;
+    }
+    if (e instanceof Interrupted) {
+      io.err(`kopsform: ${e.message}: stopped, nothing more planned.`);
+      return e.exitCode;
+    }
+    // A full disk, a read-only output, a path that is a file: the user's to fix, in one line.
+    const system = describeSystemError(e);
+    if (system) {
+      io.err(system);
       return EXIT.invalidInput;
     }
     throw e;

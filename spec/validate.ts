@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
-import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
+import { coverTheInternet, isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
 import { checkDnsName, checkStrings, checkSupportedKubernetes, regionOf } from "./checks";
 import * as D from "./defaults";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
@@ -88,7 +88,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem {
       const known = knownFieldsAt(issue.path);
       const key = issue.keys[0];
       const suggestion = nearest(key, known);
-      const extra = issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(", ")})` : "";
+      const others = issue.keys.slice(1);
+      const more = others.length > 5 ? ` and ${others.length - 5} more` : "";
+      const extra = others.length > 0 ? ` (also: ${others.slice(0, 5).join(", ")}${more})` : "";
       return {
         field: parent ? `${parent}.${key}` : key,
         message:
@@ -521,6 +523,12 @@ class CrossFieldRules {
         "sshAccess",
         `${open.join(", ")} opens SSH (port 22) to the whole internet; give your office or VPN range instead, ` +
           "or set allowSshFromAnywhere: true (--allow-ssh-from-anywhere) to accept the risk.",
+      );
+    } else if (!s.allowSshFromAnywhere && coverTheInternet(s.sshAccess ?? [])) {
+      this.problem(
+        "sshAccess",
+        `${(s.sshAccess ?? []).join(", ")} together open SSH (port 22) to the whole internet, as 0.0.0.0/0 would; ` +
+          "give your office or VPN range instead, or set allowSshFromAnywhere: true (--allow-ssh-from-anywhere) to accept the risk.",
       );
     }
     if (s.bastion && (s.topology ?? D.DEFAULT_TOPOLOGY) !== "private") {

@@ -16,6 +16,7 @@ import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
 import { ClusterStack } from "./cluster-stack";
 import { removedMasterProblems } from "./continuity";
+import { JOURNAL_FILE, createStaging, switchTo } from "./output";
 
 /** The files synthesis writes into a stack directory, by output format. */
 export const STACK_FILES = {
@@ -39,11 +40,70 @@ export interface SynthesisResult {
  */
 export function loadForSynthesis(configDir: string, outdir: string, allowEtcdMemberRemoval: boolean): ValidatedSpec[] {
   const specs = loadSpecs(configDir);
+  unreadablePreviousOutput(specs, outdir);
   const problems = allowEtcdMemberRemoval ? [] : removedMasterProblems(specs, outdir);
   if (problems.length > 0) {
     throw new UserError(problems);
   }
   return specs;
+}
+
+/**
+ * Refuses a previous `cdk.tf.json` that is not a JSON object (truncated by a full disk, emptied,
+ * `null`): the guard against removing masters compares with it, and cannot vouch for a file it
+ * cannot read.
+ */
+function unreadablePreviousOutput(specs: readonly ValidatedSpec[], outdir: string): void {
+  const lines: string[] = [];
+  for (const { spec } of specs) {
+    const file = path.join(outdir, "stacks", spec.name, "cdk.tf.json");
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    let config: unknown;
+    try {
+      config = JSON.parse(text);
+    } catch {
+      config = undefined;
+    }
+    if (!config || typeof config !== "object" || Array.isArray(config)) {
+      lines.push(
+        `${file}: is not a Terraform configuration kopsform wrote (empty, truncated or not JSON), so the etcd guard ` +
+          "cannot compare the new masters with it. Restore it from version control, or remove it if you are sure no master was removed.",
+      );
+    }
+  }
+  if (lines.length > 0) {
+    throw new UserError(lines);
+  }
+}
+
+/**
+ * Synthesizes `specs` into `output` as one set (see stacks/output.ts): into a staging directory
+ * inside the output, then switched into place through the journal. Hold the output's lock. A switch
+ * that stops after its commit point keeps its staging directory and journal, so that the next run
+ * finishes it.
+ */
+export async function synthesizeInto(output: string, specs: readonly ValidatedSpec[], hcl: boolean): Promise<SynthesisResult> {
+  const staging = createStaging(output);
+  try {
+    const result = await synthesizeClusters(specs, staging, hcl);
+    switchTo(output, staging, {
+      stacks: result.stacks,
+      files: [...(hcl ? STACK_FILES.hcl : STACK_FILES.json), STACK_FILES.report],
+      // The other format's files, and the offline plan's credential-free override that kopsform
+      // releases before this one left in a stack directory when interrupted.
+      stale: [...(hcl ? STACK_FILES.json : STACK_FILES.hcl), "kopsform_offline_override.tf.json"],
+    });
+    return result;
+  } finally {
+    if (!fs.existsSync(path.join(output, JOURNAL_FILE))) {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
 }
 
 /** The part of cdktf's manifest that synthesizing some stacks produced. */

@@ -1,0 +1,164 @@
+/**
+ * `kopsform plan` with the real Terraform CLI, offline, on the edges: interrupted and killed offline
+ * plans never leave fake credentials in a stack directory; stacks with lookups are validated, not
+ * planned, and say so; a failed plan leaves no earlier summary that looks current; a cluster whose
+ * spec is gone is refused, never silently skipped.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { OFFLINE_OVERRIDE_FILE } from "../cli/terraform";
+import { LOCK_FILE, OFFLINE_DIR_PREFIX } from "../stacks/output";
+import { kopsform } from "./helpers/cli";
+import { tempDir } from "./helpers/cluster";
+import { requireTerraform } from "./helpers/terraform";
+
+const BIN = path.join(__dirname, "..", "bin", "kopsform.js");
+const SMALL = { name: "small.example.com", zones: ["us-west-2a"], flowLogs: false };
+
+/** A project with `specs`, synthesized; returns its directory and output. */
+async function synthesized(specs: Record<string, unknown>[]): Promise<{ dir: string; out: string }> {
+  const dir = tempDir("e2e-plan");
+  fs.mkdirSync(path.join(dir, "clusters"));
+  for (const spec of specs) {
+    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(spec));
+  }
+  const out = path.join(dir, "cdktf.out");
+  const r = await kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", out]);
+  expect(r.code).toBe(0);
+  return { dir, out };
+}
+
+async function plan(out: string, ...flags: string[]) {
+  return kopsform(["plan", "--offline", "--output", out, "--provider-mirror", requireTerraform(), ...flags]);
+}
+
+/** Waits (bounded) until `check` holds. */
+async function until(check: () => boolean, what: string, seconds = 120): Promise<void> {
+  for (let i = 0; i < seconds * 10; i++) {
+    if (check()) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** The offline plan's own directories beside the stacks. */
+function offlineDirs(out: string): string[] {
+  return fs.readdirSync(path.join(out, "stacks")).filter((f) => f.startsWith(OFFLINE_DIR_PREFIX));
+}
+
+/** Starts `kopsform plan --offline` as a process group of its own; resolves its exit code and signal. */
+function startPlan(out: string) {
+  const child = spawn(process.execPath, [BIN, "plan", "--offline", "--output", out, "--provider-mirror", requireTerraform()], {
+    detached: true,
+    stdio: "ignore",
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return { child, exited };
+}
+
+describe("an interrupted offline plan", () => {
+  it("never has its fake credentials in a stack directory, even killed (SIGKILL), and the next run cleans up", async () => {
+    const { out } = await synthesized([SMALL]);
+    const stack = path.join(out, "stacks", SMALL.name);
+    const { child, exited } = startPlan(out);
+    try {
+      await until(() => offlineDirs(out).some((d) => fs.existsSync(path.join(out, "stacks", d, OFFLINE_OVERRIDE_FILE))), "the offline plan's override");
+      expect(fs.existsSync(path.join(stack, OFFLINE_OVERRIDE_FILE))).toBe(false);
+    } finally {
+      process.kill(-(child.pid as number), "SIGKILL");
+    }
+    expect((await exited).signal).toBe("SIGKILL");
+    expect(fs.existsSync(path.join(stack, OFFLINE_OVERRIDE_FILE))).toBe(false);
+    const again = await plan(out);
+    expect(again.code).toBe(2);
+    expect(offlineDirs(out)).toEqual([]);
+    expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
+  });
+
+  it("on Ctrl-C (SIGINT) removes its directory, gives the lock back and exits 130", async () => {
+    const { out } = await synthesized([SMALL]);
+    const { child, exited } = startPlan(out);
+    try {
+      await until(() => offlineDirs(out).length > 0, "the offline plan's directory");
+      process.kill(child.pid as number, "SIGINT");
+    } catch (e) {
+      process.kill(-(child.pid as number), "SIGKILL");
+      throw e;
+    }
+    expect(await exited).toEqual({ code: 130, signal: null });
+    expect(offlineDirs(out)).toEqual([]);
+    expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
+    expect(fs.existsSync(path.join(out, "stacks", SMALL.name, OFFLINE_OVERRIDE_FILE))).toBe(false);
+  });
+});
+
+describe("offline, a stack with lookups", () => {
+  it("is validated, not planned, and its summary says what needs AWS", async () => {
+    const spec = { ...SMALL, name: "lookups.example.com", image: "123456789012/my-image", dnsZone: "example.com" };
+    const { dir, out } = await synthesized([spec]);
+    const r = await plan(out, "--summary", path.join(dir, "summary.md"));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(
+      /lookups\.example\.com: validated, not planned: offline, it needs AWS for the image lookup data\.aws_ami\.image-123456789012-my-image, the DNS zone lookup data\.aws_route53_zone\.zone-example-com/,
+    );
+    expect(r.code).toBe(0);
+    const summary = fs.readFileSync(path.join(out, "stacks", spec.name, "plan-summary.md"), "utf8");
+    expect(summary).toMatch(/^<!-- kopsform-plan: lookups\.example\.com -->\n/);
+    expect(summary).toContain("Validated, not planned: planning this stack needs AWS for `the image lookup data.aws_ami.image-123456789012-my-image`");
+    expect(fs.readFileSync(path.join(dir, "summary.md"), "utf8")).toBe(summary);
+    expect(fs.existsSync(path.join(out, "stacks", spec.name, "kopsform.tfplan"))).toBe(false);
+  });
+});
+
+describe("a plan that fails", () => {
+  it("leaves no earlier plan or summary that looks current", async () => {
+    const { dir, out } = await synthesized([SMALL]);
+    const stack = path.join(out, "stacks", SMALL.name);
+    const first = await plan(out, "--summary", path.join(dir, "summary.md"));
+    expect(first.code).toBe(2);
+    expect(fs.readFileSync(path.join(stack, "plan-summary.md"), "utf8")).toMatch(/to add/);
+    const config = JSON.parse(fs.readFileSync(path.join(stack, "cdk.tf.json"), "utf8"));
+    config.resource.aws_vpc["small-example-com"].no_such_argument = true;
+    fs.writeFileSync(path.join(stack, "cdk.tf.json"), JSON.stringify(config));
+    const failed = await plan(out, "--summary", path.join(dir, "summary.md"));
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/small\.example\.com: terraform (init|plan) failed/);
+    expect(fs.existsSync(path.join(stack, "kopsform.tfplan"))).toBe(false);
+    for (const file of [path.join(stack, "plan-summary.md"), path.join(dir, "summary.md")]) {
+      const text = fs.readFileSync(file, "utf8");
+      expect(text).toMatch(/Not planned: Terraform could not plan this stack \(`Error: [^`]+`\)/);
+      expect(text).not.toMatch(/to add|No changes/);
+    }
+  });
+});
+
+describe("a cluster whose spec is gone", () => {
+  it("is refused in the summary and the exit code, never skipped", async () => {
+    const gone = { ...SMALL, name: "gone.example.com" };
+    const { dir, out } = await synthesized([SMALL, gone]);
+    fs.rmSync(path.join(dir, "clusters", "gone.example.com.yaml"));
+    expect((await kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", out])).code).toBe(0);
+    const r = await plan(out, "--summary", path.join(dir, "summary.md"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gone\.example\.com: its spec is gone; kopsform never plans a cluster's destruction from a missing spec/);
+    const summary = fs.readFileSync(path.join(dir, "summary.md"), "utf8");
+    expect(summary).toMatch(/<!-- kopsform-plan: gone\.example\.com -->\n### Terraform plan: `gone\.example\.com`\n\n> \[!CAUTION\]\n> Refused: this cluster's spec is gone/);
+    expect(summary).toMatch(/<!-- kopsform-plan: small\.example\.com -->/);
+  });
+
+  it("named by CI with --removed-cluster gets a summary of its own and exit 1", async () => {
+    const { out } = await synthesized([SMALL]);
+    const r = await plan(out, "--removed-cluster", "old.example.com");
+    expect(r.code).toBe(1);
+    expect(fs.readFileSync(path.join(out, "stacks", "old.example.com", "plan-summary.md"), "utf8")).toMatch(
+      /^<!-- kopsform-plan: old\.example\.com -->\n[\s\S]*Refused: this cluster's spec is gone/,
+    );
+    const bad = await plan(out, "--removed-cluster", "../../etc");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^--removed-cluster: "\.\.\/\.\.\/etc" is not a valid cluster name/);
+  });
+});
