@@ -69,20 +69,30 @@ export function escapeLiterals(value: unknown): unknown {
     return escapeStringLiterals(value);
   }
   if (Array.isArray(value)) {
-    return value.map(escapeLiterals);
+    const escaped = value.map(escapeLiterals);
+    return escaped.every((v, i) => v === value[i]) ? value : escaped;
   }
   if (value !== null && typeof value === "object") {
     if (Tokenization.isResolvable(value)) {
       neutralizeExpression(value);
       return value;
     }
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [escapeStringLiterals(key), escapeLiterals(v)]));
+    // A new object only where something changed: most of a configuration has nothing to escape.
+    const entries = Object.entries(value);
+    const escaped = entries.map(([key, v]) => [escapeStringLiterals(key), escapeLiterals(v)] as const);
+    return escaped.every(([key, v], i) => key === entries[i][0] && v === entries[i][1]) ? value : Object.fromEntries(escaped);
   }
   return value;
 }
 
+/** Characters without which a string has nothing to escape and holds no token. */
+const NEEDS_WORK = /[$%#&\r]/;
+
 /** Escapes the literal parts of a string, keeping its token markers. */
 function escapeStringLiterals(text: string): string {
+  if (!NEEDS_WORK.test(text)) {
+    return text;
+  }
   const parts = text.split(TOKEN_MARKER);
   return parts
     .map((part, i) => {
