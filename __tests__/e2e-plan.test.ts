@@ -50,6 +50,29 @@ function offlineDirs(out: string): string[] {
   return fs.readdirSync(path.join(out, "stacks")).filter((f) => f.startsWith(OFFLINE_DIR_PREFIX));
 }
 
+/**
+ * Stops the processes working in `dir` (their working directory is inside it): the Terraform that a
+ * killed kopsform leaves running in its own process group, as it would on a user's machine.
+ */
+async function stopProcessesIn(dir: string): Promise<void> {
+  const inside = (pid: string) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(fs.realpathSync(dir));
+    } catch {
+      return false;
+    }
+  };
+  const pids = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p) && inside(p));
+  for (const pid of pids()) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  await until(() => pids().length === 0, "the processes in the output to stop", 30);
+}
+
 /** Starts `kopsform plan --offline` as a process group of its own; resolves its exit code and signal. */
 function startPlan(out: string) {
   const child = spawn(process.execPath, [BIN, "plan", "--offline", "--output", out, "--provider-mirror", requireTerraform()], {
@@ -72,6 +95,8 @@ describe("an interrupted offline plan", () => {
       process.kill(-(child.pid as number), "SIGKILL");
     }
     expect((await exited).signal).toBe("SIGKILL");
+    // Terraform, in a process group of its own, outlives kopsform; this test stops it.
+    await stopProcessesIn(out);
     expect(fs.existsSync(path.join(stack, OFFLINE_OVERRIDE_FILE))).toBe(false);
     const again = await plan(out);
     expect(again.code).toBe(2);
@@ -87,9 +112,11 @@ describe("an interrupted offline plan", () => {
       process.kill(child.pid as number, "SIGINT");
     } catch (e) {
       process.kill(-(child.pid as number), "SIGKILL");
+      await stopProcessesIn(out);
       throw e;
     }
     expect(await exited).toEqual({ code: 130, signal: null });
+    await stopProcessesIn(out);
     expect(offlineDirs(out)).toEqual([]);
     expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
     expect(fs.existsSync(path.join(out, "stacks", SMALL.name, OFFLINE_OVERRIDE_FILE))).toBe(false);

@@ -24,26 +24,35 @@ export class Interrupted extends Error {
 
 const children = new Set<ChildProcess>();
 let interruptedBy: NodeJS.Signals | undefined;
-let watching = false;
+let watchers = 0;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-/** Handles interrupts from now on (instead of dying at once): see the module's comment. */
-export function watchInterrupts(): void {
-  if (watching) {
-    return;
+/** What this module does on a signal: see the module's comment. */
+function onSignal(signal: NodeJS.Signals): void {
+  if (interruptedBy) {
+    // A second interrupt: stop waiting for Terraform.
+    children.forEach((child) => signalGroup(child, "SIGKILL"));
+    process.exit(new Interrupted(interruptedBy).exitCode);
   }
-  watching = true;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (interruptedBy) {
-        // A second interrupt: stop waiting for Terraform.
-        children.forEach((child) => signalGroup(child, "SIGKILL"));
-        process.exit(new Interrupted(interruptedBy).exitCode);
-      }
-      interruptedBy = signal;
-      // Terraform stops; the command notices when it returns (or at its next step).
-      children.forEach((child) => signalGroup(child, "SIGINT"));
-    });
+  interruptedBy = signal;
+  // Terraform stops; the command notices when it returns (or at its next step).
+  children.forEach((child) => signalGroup(child, "SIGINT"));
+}
+
+/**
+ * Handles interrupts (instead of dying at once) until the returned function is called: the command
+ * then runs with the default behaviour again, as does a process that runs it in process (the tests).
+ */
+export function watchInterrupts(): () => void {
+  if (watchers++ === 0) {
+    interruptedBy = undefined;
+    SIGNALS.forEach((signal) => process.on(signal, onSignal));
   }
+  return () => {
+    if (--watchers === 0) {
+      SIGNALS.forEach((signal) => process.off(signal, onSignal));
+    }
+  };
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -76,7 +76,15 @@ const CONFIG_FILE = /\.tf(\.json)?$/;
  * cleans up, and ends in {@link Interrupted} (see cli/interrupt.ts).
  */
 export async function plan(options: PlanOptions, io: Io): Promise<number> {
-  watchInterrupts();
+  const unwatch = watchInterrupts();
+  try {
+    return await planOutput(options, io);
+  } finally {
+    unwatch();
+  }
+}
+
+async function planOutput(options: PlanOptions, io: Io): Promise<number> {
   if (!checkOutputDirectory(options.output)) {
     throw new UserError([`${options.output}: nothing synthesized (no such directory); run npx kopsform synth first.`]);
   }
