@@ -213,19 +213,21 @@ export function readSpecFile(file: string): string {
     if (!opened.isFile()) {
       refuse(`is ${kind(opened)}, not a spec file; rename or move it out of the config directory.`);
     }
-    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const read = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
       if (read === 0) {
         break;
       }
+      chunks.push(chunk.subarray(0, read));
       length += read;
       if (length > MAX_SPEC_BYTES) {
         refuse(tooLarge(length));
       }
     }
-    return buffer.subarray(0, length).toString("utf8");
+    return Buffer.concat(chunks, length).toString("utf8");
   } finally {
     fs.closeSync(fd);
   }

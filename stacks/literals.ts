@@ -69,8 +69,15 @@ export function escapeLiterals(value: unknown): unknown {
     return escapeStringLiterals(value);
   }
   if (Array.isArray(value)) {
-    const escaped = value.map(escapeLiterals);
-    return escaped.every((v, i) => v === value[i]) ? value : escaped;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const escaped = escapeLiterals(value[i]);
+      if (escaped !== value[i]) {
+        copy ??= [...value];
+        copy[i] = escaped;
+      }
+    }
+    return copy ?? value;
   }
   if (value !== null && typeof value === "object") {
     if (Tokenization.isResolvable(value)) {
@@ -78,9 +85,19 @@ export function escapeLiterals(value: unknown): unknown {
       return value;
     }
     // A new object only where something changed: most of a configuration has nothing to escape.
-    const entries = Object.entries(value);
-    const escaped = entries.map(([key, v]) => [escapeStringLiterals(key), escapeLiterals(v)] as const);
-    return escaped.every(([key, v], i) => key === entries[i][0] && v === entries[i][1]) ? value : Object.fromEntries(escaped);
+    const object = value as Record<string, unknown>;
+    let changed = false;
+    const keys = Object.keys(object);
+    const escapedKeys: string[] = [];
+    const escapedValues: unknown[] = [];
+    for (const key of keys) {
+      const escapedKey = escapeStringLiterals(key);
+      const escapedValue = escapeLiterals(object[key]);
+      changed ||= escapedKey !== key || escapedValue !== object[key];
+      escapedKeys.push(escapedKey);
+      escapedValues.push(escapedValue);
+    }
+    return changed ? Object.fromEntries(escapedKeys.map((key, i) => [key, escapedValues[i]])) : value;
   }
   return value;
 }
@@ -88,21 +105,36 @@ export function escapeLiterals(value: unknown): unknown {
 /** Characters without which a string has nothing to escape and holds no token. */
 const NEEDS_WORK = /[$%#&\r]/;
 
+/** Token markers already seen: a reference is used many times, and is neutralized once. */
+let seenMarkers = new Set<string>();
+
 /** Escapes the literal parts of a string, keeping its token markers. */
 function escapeStringLiterals(text: string): string {
   if (!NEEDS_WORK.test(text)) {
     return text;
   }
   const parts = text.split(TOKEN_MARKER);
+  if (parts.length === 3 && parts[0] === "" && parts[2] === "") {
+    neutralizeMarker(parts[1]);
+    return text;
+  }
   return parts
     .map((part, i) => {
       if (i % 2 === 1) {
-        tokensOf(part).forEach(neutralizeExpression);
+        neutralizeMarker(part);
         return part;
       }
       return escapeTemplateText(part, i + 1 < parts.length);
     })
     .join("");
+}
+
+/** Neutralizes the expression behind a token marker, once per marker. */
+function neutralizeMarker(marker: string): void {
+  if (!seenMarkers.has(marker)) {
+    seenMarkers.add(marker);
+    tokensOf(marker).forEach(neutralizeExpression);
+  }
 }
 
 /** The tokens a string holds (as cdktf will resolve them). */
@@ -230,6 +262,7 @@ export function withEscapedLiterals<T>(stack: TerraformStack, synthesize: () => 
     }
     return synthesize();
   } finally {
+    seenMarkers = new Set<string>();
     for (const { element, own } of patched) {
       if (own) {
         Object.defineProperty(element, "toTerraform", own);
