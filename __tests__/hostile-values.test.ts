@@ -13,9 +13,11 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { gunzipSync } from "zlib";
 import YAML from "yaml";
 import { z } from "zod";
 import { PlanJson } from "../cli/terraform";
+import { bootArchive } from "../modules/boot-bundle";
 import { InvalidInputError, Problem } from "../spec/problems";
 import { clusterSpecSchema } from "../spec/schema";
 import { validateClusterSpec } from "../spec/validate";
@@ -236,6 +238,12 @@ describe("the walk over the schema", () => {
         "backend{type=s3}.key",
         "backend{type=local}.path",
         "backend{type=cloud}.project",
+        "etcdKmsKeyId",
+        "etcdVersion",
+        "etcdSha256.amd64",
+        "etcdSha256.arm64",
+        "etcdDownloadUrl",
+        "etcdBackupBucket",
       ]),
     );
     expect(problemsOf(baseSpec())).toEqual([]);
@@ -303,8 +311,10 @@ function deferDataSources(stackDir: string): void {
 /** The planned values of a plan: every change's type and values (user data decoded), and the outputs. */
 function plannedValues(plan: PlanJson): unknown[] {
   const decode = (value: unknown, key?: string): unknown => {
-    if (typeof value === "string" && key === "user_data") {
-      return Buffer.from(value, "base64").toString("utf8");
+    if (typeof value === "string" && (key === "user_data" || key === "content_base64")) {
+      // User data is gzip'd cloud-config; compared as text, so that a marker inside it is found.
+      const bytes = Buffer.from(value, "base64");
+      return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
     }
     if (Array.isArray(value)) {
       return value.map((v) => decode(v));
@@ -362,7 +372,23 @@ function plan(stackDir: string): unknown[] {
   if (result.status === 1) {
     throw new Error(result.stderr);
   }
-  return plannedValues(tf.showJson("hostile.tfplan"));
+  const shown = tf.showJson("hostile.tfplan");
+  expectGeneratedLiteralsExact(shown);
+  return plannedValues(shown);
+}
+
+/**
+ * The literals kopsform generates itself, which the escaping of stacks/literals.ts also passes
+ * through, plan to exactly what the modules made: the boot archive object to the archive's bytes,
+ * every launch template's user data to gzip'd cloud-config, the run-time parameters to their values.
+ */
+function expectGeneratedLiteralsExact(shown: PlanJson): void {
+  const after = (type: string) => (shown.resource_changes ?? []).filter((c) => c.type === type).map((c) => c.change.after as Record<string, unknown>);
+  expect(after("aws_s3_object").map((o) => o.content_base64)).toEqual([Buffer.from(bootArchive().gzip).toString("base64")]);
+  const userData = after("aws_launch_template").map((t) => gunzipSync(Buffer.from(t.user_data as string, "base64")).toString("utf8"));
+  expect(userData.length).toBeGreaterThan(1);
+  userData.forEach((text) => expect(text).toMatch(/^#cloud-config\n# kopsform: the (master|node) /));
+  expect(after("aws_ssm_parameter").map((p) => p.name).sort()).toEqual([`/kopsform/${NAME}/config/backup-bucket`, `/kopsform/${NAME}/config/bucket`]);
 }
 
 /** Where each backend field of the spec is in Terraform's backend or cloud block. */
