@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run build`: precompiles the Handlebars templates and packs the boot scripts (boot/files.js),
 // then compiles the TypeScript of the command, the cdktf app, the synthesis worker and the benchmark
-// with esbuild into dist/ (one bundle each, no type checking: `npm test` type-checks sources and tests with tsc). The bundles are rebuilt only
-// when a file they were built from changed since: on an unchanged tree `npm run synth` costs what
-// synthesis costs. esbuild's metafile names every input of the last build (sources, templates and
+// with esbuild into dist/ (one bundle each, no type checking: `npm test` type-checks sources and
+// tests with tsc). The bundles are rebuilt only when a file they were built from changed since: on an
+// unchanged tree `npm run synth` costs what synthesis costs. esbuild's metafile names every input of the last build (sources, templates and
 // the node_modules files bundled), so a changed dependency rebuilds too.
 "use strict";
 const fs = require("fs");
