@@ -163,29 +163,108 @@ describe("a plan that fails", () => {
   });
 });
 
+/** A local state (version 4) holding `resources` (type, name, id), as the local backend writes it. */
+function writeState(file: string, resources: readonly [string, string, string][]): void {
+  const provider = 'provider["registry.terraform.io/hashicorp/aws"]';
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      version: 4,
+      terraform_version: "1.11.0",
+      serial: 1,
+      lineage: "3f1d2c4b-0000-4000-8000-000000000000",
+      outputs: {},
+      resources: resources.map(([type, name, id]) => ({
+        mode: "managed",
+        type,
+        name,
+        provider,
+        instances: [{ schema_version: 0, attributes: { id }, sensitive_attributes: [] }],
+      })),
+      check_results: null,
+    }),
+  );
+}
+
+/** The Terraform name of the first `type` resource of a synthesized stack. */
+function firstOfType(stackDir: string, type: string): string {
+  const config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as { resource: Record<string, Record<string, unknown>> };
+  return Object.keys(config.resource[type])[0];
+}
+
+/** The spec of OLD as CI writes a removed one: kopsform-removed/NAME.yaml. */
+function oldSpecFile(dir: string): string {
+  fs.mkdirSync(path.join(dir, "kopsform-removed"));
+  const file = path.join(dir, "kopsform-removed", "old.example.com.yaml");
+  fs.writeFileSync(file, YAML.stringify({ ...SMALL, name: "old.example.com" }));
+  return file;
+}
+
 describe("a cluster whose spec is gone", () => {
-  it("is refused in the summary and the exit code, never skipped", async () => {
+  const OLD = { ...SMALL, name: "old.example.com" };
+
+  it("is refused when its stack directory is left and no state says it is gone, never skipped", async () => {
     const gone = { ...SMALL, name: "gone.example.com" };
     const { dir, out } = await synthesized([SMALL, gone]);
     fs.rmSync(path.join(dir, "clusters", "gone.example.com.yaml"));
     expect((await kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", out])).code).toBe(0);
     const r = await plan(out, "--summary", path.join(dir, "summary.md"));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/gone\.example\.com: its spec is gone; kopsform never plans a cluster's destruction from a missing spec/);
+    expect(r.stderr).toMatch(
+      /gone\.example\.com: its spec is removed, but kopsform could not tell whether the cluster still exists \(its local state \S*terraform\.gone\.example\.com\.tfstate does not exist here\)\. A removed spec never destroys a cluster/,
+    );
     const summary = fs.readFileSync(path.join(dir, "summary.md"), "utf8");
-    expect(summary).toMatch(/<!-- kopsform-plan: gone\.example\.com -->\n### Terraform plan: `gone\.example\.com`\n\n> \[!CAUTION\]\n> Refused: this cluster's spec is gone/);
+    expect(summary).toMatch(
+      /<!-- kopsform-plan: gone\.example\.com -->\n### Terraform plan: `gone\.example\.com`\n\n> \[!CAUTION\]\n> Refused: this cluster's spec is removed, and kopsform could not tell/,
+    );
     expect(summary).toMatch(/<!-- kopsform-plan: small\.example\.com -->/);
+    expect(offlineDirs(out)).toEqual([]);
   });
 
-  it("named by CI with --removed-cluster gets a summary of its own and exit 1", async () => {
-    const { out } = await synthesized([SMALL]);
-    const r = await plan(out, "--removed-cluster", "old.example.com");
+  it("from CI's --removed-spec: its destruction is planned and shown, and refused while its state holds resources", async () => {
+    const { dir, out } = await synthesized([SMALL]);
+    const old = await synthesized([OLD]);
+    const volume = firstOfType(path.join(old.out, "stacks", OLD.name), "aws_ebs_volume");
+    const vpc = firstOfType(path.join(old.out, "stacks", OLD.name), "aws_vpc");
+    const removedSpec = oldSpecFile(dir);
+    writeState(path.join(dir, `terraform.${OLD.name}.tfstate`), [
+      ["aws_ebs_volume", volume, "vol-0123456789abcdef0"],
+      ["aws_vpc", vpc, "vpc-0123456789abcdef0"],
+    ]);
+    const r = await plan(out, "--removed-spec", removedSpec, "--summary", path.join(dir, "summary.md"));
     expect(r.code).toBe(1);
-    expect(fs.readFileSync(path.join(out, "stacks", "old.example.com", "plan-summary.md"), "utf8")).toMatch(
-      /^<!-- kopsform-plan: old\.example\.com -->\n[\s\S]*Refused: this cluster's spec is gone/,
+    expect(r.stderr).toMatch(
+      /^old\.example\.com: its spec is removed, but the cluster still exists \(destroying it would destroy 2 resources; see its summary\)\. A removed spec never destroys a cluster: delete it on purpose with kopsform delete cluster old\.example\.com/m,
     );
-    const bad = await plan(out, "--removed-cluster", "../../etc");
+    const own = fs.readFileSync(path.join(out, "stacks", OLD.name, "plan-summary.md"), "utf8");
+    expect(own).toMatch(/^<!-- kopsform-plan: old\.example\.com -->\n### Terraform plan: `old\.example\.com`\n\n\*\*0 to add, 0 to change, 2 to destroy, 0 to replace\.\*\*/);
+    // The etcd volume (prevent_destroy lifted in the throw-away copy only) is in the danger section.
+    expect(own).toContain(`- **destroy** \`aws_ebs_volume.${volume}\``);
+    expect(own).toMatch(/> Refused: this cluster's spec is removed, but the cluster still exists; above is what destroying it would do\./);
+    expect(fs.readFileSync(path.join(dir, "summary.md"), "utf8")).toContain(own.trim());
+    // Nothing of it can be applied: no plan file is left, the stack directory holds the summary only.
+    expect(fs.readdirSync(path.join(out, "stacks", OLD.name))).toEqual(["plan-summary.md"]);
+    expect(offlineDirs(out)).toEqual([]);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, `terraform.${OLD.name}.tfstate`), "utf8")).resources).toHaveLength(2);
+  });
+
+  it("from CI's --removed-spec: reported as already deleted when its state holds nothing", async () => {
+    const { dir, out } = await synthesized([SMALL]);
+    const removedSpec = oldSpecFile(dir);
+    writeState(path.join(dir, `terraform.${OLD.name}.tfstate`), []);
+    const r = await plan(out, "--removed-spec", removedSpec);
+    // The remaining stack's changes decide the exit code: 2, not a refusal.
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: "" });
+    expect(r.stdout).toMatch(/^old\.example\.com: spec removed, and its state holds nothing: the cluster is already deleted$/m);
+    expect(fs.readFileSync(path.join(out, "stacks", OLD.name, "plan-summary.md"), "utf8")).toMatch(
+      /^<!-- kopsform-plan: old\.example\.com -->\n### Terraform plan: `old\.example\.com`\n\n> \[!NOTE\]\n> This cluster's spec is removed, and its state holds nothing: the cluster is already deleted\./,
+    );
+  });
+
+  it("refuses a --removed-spec that is not a spec, one line naming the option and the file", async () => {
+    const { dir, out } = await synthesized([SMALL]);
+    const bad = await plan(out, "--removed-spec", path.join(dir, "missing.yaml"));
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^--removed-cluster: "\.\.\/\.\.\/etc" is not a valid cluster name/);
+    expect(bad.stderr).toMatch(/^--removed-spec: \S*missing\.yaml: cannot be read \(ENOENT\)\.?$/);
   });
 });

@@ -453,9 +453,11 @@ describe("the plan job", () => {
       expect(runPlanStep(2).token).toBe("hcp-token");
     });
 
-    it("passes each cluster whose spec the pull request removes to kopsform plan", () => {
-      const r = runPlanStep(1, true, "gone.example.com\nold.example.com\n");
-      expect(r.calls).toBe("npx kopsform plan --summary kopsform-plan.md --removed-cluster gone.example.com --removed-cluster old.example.com\n");
+    it("passes each spec the pull request removes, as it was, to kopsform plan", () => {
+      const r = runPlanStep(1, true, "kopsform-removed/gone.example.com.yaml\nkopsform-removed/old example.yml\n");
+      expect(r.calls).toBe(
+        "npx kopsform plan --summary kopsform-plan.md --removed-spec kopsform-removed/gone.example.com.yaml --removed-spec kopsform-removed/old example.yml\n",
+      );
       expect(r.status).toBe(1);
     });
   });
@@ -476,10 +478,16 @@ describe("the plan job", () => {
       for (const name of ["gone.example.com", "renamed.example.com", "kept.example.com"]) {
         fs.writeFileSync(path.join(dir, "clusters", `${name}.yaml`), `name: ${name}\n`);
       }
+      // Not specs: kopsform reads clusters/*.yaml (and .yml) only.
+      fs.writeFileSync(path.join(dir, "clusters", "notes.md"), "notes\n");
+      fs.mkdirSync(path.join(dir, "clusters", "old"));
+      fs.writeFileSync(path.join(dir, "clusters", "old", "x.example.com.yaml"), "name: x.example.com\n");
       git("add", ".");
       git("commit", "-q", "-m", "base");
       const base = git("rev-parse", "HEAD");
       fs.rmSync(path.join(dir, "clusters", "gone.example.com.yaml"));
+      fs.rmSync(path.join(dir, "clusters", "notes.md"));
+      fs.rmSync(path.join(dir, "clusters", "old"), { recursive: true });
       fs.renameSync(path.join(dir, "clusters", "renamed.example.com.yaml"), path.join(dir, "clusters", "new-name.example.com.yaml"));
       fs.writeFileSync(path.join(dir, "clusters", "added.example.com.yaml"), "name: added.example.com\n");
       git("add", "-A");
@@ -487,12 +495,21 @@ describe("the plan job", () => {
       return { dir, base };
     }
 
-    it("lists the removed and renamed-away specs of a pull request", () => {
+    /** What the step wrote: the list, and each listed file's content. */
+    function found(dir: string): { list: string; specs: string[] } {
+      const list = fs.readFileSync(path.join(dir, "kopsform-removed.txt"), "utf8");
+      return { list, specs: list.split("\n").filter(Boolean).map((f) => fs.readFileSync(path.join(dir, f), "utf8")) };
+    }
+
+    it("writes the removed and renamed-away specs of a pull request, as they were at its base", () => {
       const { dir, base } = repository();
       try {
         const r = bash(step.run!, dir, { ...baseEnv(dir), ...stepEnv(step, on("pull_request", "refs/pull/7/merge", { base })) });
         expect(r.status).toBe(0);
-        expect(fs.readFileSync(path.join(dir, "kopsform-removed.txt"), "utf8")).toBe("gone.example.com\nrenamed.example.com\n");
+        expect(found(dir)).toEqual({
+          list: "kopsform-removed/gone.example.com.yaml\nkopsform-removed/renamed.example.com.yaml\n",
+          specs: ["name: gone.example.com\n", "name: renamed.example.com\n"],
+        });
         expect(r.stdout).toContain("::warning::this change removes the spec of: gone.example.com renamed.example.com");
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -504,9 +521,13 @@ describe("the plan job", () => {
       const { dir, base } = repository();
       try {
         expect(bash(applyStep.run!, dir, { ...baseEnv(dir), ...stepEnv(applyStep, on("push", "refs/heads/main", { before: base })) }).status).toBe(0);
-        expect(fs.readFileSync(path.join(dir, "kopsform-removed.txt"), "utf8")).toBe("gone.example.com\nrenamed.example.com\n");
+        expect(found(dir)).toEqual({
+          list: "kopsform-removed/gone.example.com.yaml\nkopsform-removed/renamed.example.com.yaml\n",
+          specs: ["name: gone.example.com\n", "name: renamed.example.com\n"],
+        });
         expect(bash(applyStep.run!, dir, { ...baseEnv(dir), ...stepEnv(applyStep, on("workflow_dispatch", "refs/heads/main")) }).status).toBe(0);
-        expect(fs.readFileSync(path.join(dir, "kopsform-removed.txt"), "utf8")).toBe("");
+        expect(found(dir)).toEqual({ list: "", specs: [] });
+        expect(fs.existsSync(path.join(dir, "kopsform-removed"))).toBe(false);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -922,9 +943,9 @@ describe("the apply job", () => {
       ]);
     });
 
-    it("passes each cluster whose spec the push removes to kopsform plan, whose refusal applies nothing", () => {
-      const r = runApplyStep(1, three, { removed: "gone.example.com\n" });
-      expect(r.calls).toEqual([`${PLAN} --removed-cluster gone.example.com`]);
+    it("passes each spec the push removes to kopsform plan, whose refusal applies nothing", () => {
+      const r = runApplyStep(1, three, { removed: "kopsform-removed/gone.example.com.yaml\n" });
+      expect(r.calls).toEqual([`${PLAN} --removed-spec kopsform-removed/gone.example.com.yaml`]);
       expect(r.status).toBe(1);
       expect(r.stdout).toContain("nothing applied");
     });

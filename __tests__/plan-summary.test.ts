@@ -11,6 +11,7 @@ import {
   countChanges,
   dangerousChanges,
   normalizePlan,
+  removalFindsNothing,
   renderPlanSummary,
   stackNameOf,
 } from "../cli/plan-summary";
@@ -442,14 +443,47 @@ describe("a summary is safe to post as a pull request comment", () => {
   });
 });
 
+describe("a cluster whose spec is removed", () => {
+  const deleteOf = (address: string, type: string) => ({
+    address,
+    mode: "managed",
+    type,
+    name: address.split(".")[1],
+    change: { actions: ["delete"], before: {}, after: null },
+  });
+
+  it("shows what destroying it would do, the etcd volumes as danger, under a refusal", () => {
+    const destroy = { resource_changes: [deleteOf("aws_ebs_volume.a-etcd-main", "aws_ebs_volume"), deleteOf("aws_vpc.a", "aws_vpc")] } as unknown as PlanJson;
+    expect(removalFindsNothing(destroy)).toBe(false);
+    const text = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }]);
+    expect(text).toContain("**0 to add, 0 to change, 2 to destroy, 0 to replace.**");
+    expect(text).toContain("- **destroy** `aws_ebs_volume.a-etcd-main`");
+    expect(text).toContain("Refused: this cluster's spec is removed, but the cluster still exists; above is what destroying it would do.");
+    expect(text).not.toContain("already deleted");
+  });
+
+  it("says it is already deleted only when its destroy plan changes nothing", () => {
+    const empty = { resource_changes: [] } as unknown as PlanJson;
+    const onlyData = { resource_changes: [{ ...deleteOf("data.aws_ami.x", "aws_ami"), mode: "data", change: { actions: ["read"] } }] } as unknown as PlanJson;
+    for (const destroy of [empty, onlyData, {} as PlanJson]) {
+      expect(removalFindsNothing(destroy)).toBe(true);
+      const text = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }]);
+      expect(text).toContain("This cluster's spec is removed, and its state holds nothing: the cluster is already deleted.");
+      expect(text).not.toMatch(/Refused|to destroy/);
+    }
+  });
+});
+
 describe("stacks that were not planned", () => {
   it("say so, never 'No changes'", () => {
     const validated = renderPlanSummary([{ stack: "a.example.com", validatedOnly: ["the image lookup data.aws_ami.x"] }]);
     expect(validated).toContain("Validated, not planned: planning this stack needs AWS for `the image lookup data.aws_ami.x`");
     const failed = renderPlanSummary([{ stack: "a.example.com", failed: "Error: Unsupported argument" }]);
     expect(failed).toContain("Not planned: Terraform could not plan this stack (`Error: Unsupported argument`)");
-    const removed = renderPlanSummary([{ stack: "a.example.com", specRemoved: true }]);
-    expect(removed).toContain("Refused: this cluster's spec is gone");
+    const removed = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, unknown: "its local state x does not exist here" }]);
+    expect(removed).toContain(
+      "Refused: this cluster's spec is removed, and kopsform could not tell whether the cluster still exists (`its local state x does not exist here`)",
+    );
     for (const text of [validated, failed, removed]) {
       expect(text).not.toContain("No changes");
       expect(text.startsWith("<!-- kopsform-plan: a.example.com -->\n")).toBe(true);

@@ -60,8 +60,9 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option("--provider-mirror <dir>", "filesystem mirror of the AWS provider (default $KOPSFORM_TF_MIRROR)")
     .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes, after the manual etcd procedure")
     .option(
-      "--removed-cluster <name>",
-      "a cluster whose spec the change removes (CI passes those of a pull request): reported as refused; repeatable",
+      "--removed-spec <file>",
+      "a spec the change removes, as it was before (CI passes those of a pull request or push): the destruction " +
+        "of its cluster is planned and shown, and refused (exit 1) unless its state is empty; repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .addHelpText("after", "\nExit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes, 1 error.")
@@ -72,7 +73,7 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
         summary?: string;
         providerMirror?: string;
         allowEtcdMemberRemoval?: boolean;
-        removedCluster?: string[];
+        removedSpec?: string[];
       }) => {
         const { plan } = await import("./plan");
         setExitCode(
@@ -83,7 +84,7 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
               summary: o.summary,
               providerMirror: o.providerMirror,
               allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval,
-              removedClusters: o.removedCluster ?? [],
+              removedSpecs: o.removedSpec ?? [],
             },
             io,
           ),

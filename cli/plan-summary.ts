@@ -28,13 +28,14 @@ export interface StackPlan {
 /**
  * What a summary reports of one stack: its plan; or that it was only validated (planning it needs
  * AWS, for the lookups named); or that planning it failed (with Terraform's first error line); or
- * that its spec is gone (kopsform never plans a cluster's destruction from a missing spec).
+ * that its spec is gone, with what destroying the cluster would do (nothing, when its state is empty),
+ * or why that could not be told.
  */
 export type StackReport =
   | StackPlan
   | { readonly stack: string; readonly validatedOnly: readonly string[] }
   | { readonly stack: string; readonly failed: string }
-  | { readonly stack: string; readonly specRemoved: true };
+  | { readonly stack: string; readonly specRemoved: true; readonly destroy?: PlanJson; readonly unknown?: string };
 
 /**
  * Resource counts of a plan. A replacement is counted once, as `replace`, and not also as an add and
@@ -87,6 +88,14 @@ export function changeAction(change: ResourceChange): ChangeAction | undefined {
     return "update";
   }
   return undefined;
+}
+
+/**
+ * True when a removed cluster's destroy plan changes nothing: its state holds no resource (the
+ * cluster was deleted, or never applied). Any planned action at all counts as something left.
+ */
+export function removalFindsNothing(destroy: PlanJson): boolean {
+  return (destroy.resource_changes ?? []).every((change) => changeAction(change) === undefined);
 }
 
 /** Adds, changes, destroys and replacements of a plan's managed resources. */
@@ -287,6 +296,9 @@ function stackContext(entry: StackReport, detailsShown: number) {
     failed: false,
     failedMd: "",
     specRemoved: false,
+    removedGone: false,
+    removedExists: false,
+    removedUnknownMd: "",
     counts: { add: 0, change: 0, destroy: 0, replace: 0 },
     noChanges: true,
     outputsMd: [] as string[],
@@ -302,9 +314,21 @@ function stackContext(entry: StackReport, detailsShown: number) {
     return { ...context, failed: true, failedMd: entry.failed ? code(entry.failed) : "" };
   }
   if ("specRemoved" in entry) {
-    return { ...context, specRemoved: true };
+    const removed = { ...context, specRemoved: true };
+    if (!entry.destroy) {
+      return { ...removed, removedUnknownMd: code(entry.unknown ?? "no plan") };
+    }
+    if (removalFindsNothing(entry.destroy)) {
+      return { ...removed, removedGone: true };
+    }
+    return { ...plannedContext(entry.destroy, context, detailsShown), specRemoved: true, removedExists: true };
   }
-  const changes = (entry.plan.resource_changes ?? []).flatMap((change) => {
+  return plannedContext(entry.plan, context, detailsShown);
+}
+
+/** The context of a planned stack. */
+function plannedContext<T extends object>(plan: PlanJson, context: T, detailsShown: number) {
+  const changes = (plan.resource_changes ?? []).flatMap((change) => {
     const action = changeAction(change);
     return action ? [{ addressMd: code(change.address), whatMd: describeChange(change, action) }] : [];
   });
@@ -312,10 +336,10 @@ function stackContext(entry: StackReport, detailsShown: number) {
   return {
     ...context,
     planned: true,
-    counts: countChanges(entry.plan),
+    counts: countChanges(plan),
     noChanges: changes.length === 0,
-    outputsMd: changedOutputs(entry.plan).map(code),
-    danger: dangerousChanges(entry.plan).map((d) => ({
+    outputsMd: changedOutputs(plan).map(code),
+    danger: dangerousChanges(plan).map((d) => ({
       action: d.action,
       addressMd: code(d.address),
       what: d.what,
@@ -387,8 +411,9 @@ function largest(high: number, ok: (n: number) => boolean): number {
  * @param limit @default {@link GITHUB_COMMENT_LIMIT}
  */
 export function renderPlanSummary(reports: readonly StackReport[], limit: number = GITHUB_COMMENT_LIMIT): string {
-  const totalChanges = reports.map((r) => ("plan" in r ? (r.plan.resource_changes ?? []).filter((c) => changeAction(c)).length : 0));
-  const shapes = reports.map((r) => shapeParts("plan" in r ? r.plan : undefined));
+  const planOf = (r: StackReport) => ("plan" in r ? r.plan : "specRemoved" in r ? r.destroy : undefined);
+  const totalChanges = reports.map((r) => (planOf(r)?.resource_changes ?? []).filter((c) => changeAction(c)).length);
+  const shapes = reports.map((r) => shapeParts(planOf(r)));
   // `budget` entries of the change lists in all, given to the stacks in order; the first `pictures`
   // stacks draw their masters, the first `tables` count their changes by kind.
   const renderWith = (budget: number, pictures: number, tables: number): string => {

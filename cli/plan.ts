@@ -22,10 +22,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkClusterName } from "../spec/checks";
+import { parseSpecText, readSpecFile } from "../spec/load";
+import { ValidatedSpec } from "../spec/validate";
 import { UserError } from "../spec/problems";
 import { OFFLINE_DIR_PREFIX, checkOutputDirectory, isCdktfManifest, lockOutput } from "../stacks/output";
 import { Io } from "./io";
-import { StackReport, countChanges, dangerousChanges, normalizePlan, renderPlanSummary } from "./plan-summary";
+import { StackReport, countChanges, dangerousChanges, normalizePlan, removalFindsNothing, renderPlanSummary } from "./plan-summary";
 import { throwIfInterrupted, watchInterrupts } from "./interrupt";
 import { OFFLINE_OVERRIDE_FILE, PlanJson, Terraform, TerraformError, TerraformProcess, findProviderMirror, offlineOverrideText } from "./terraform";
 
@@ -54,11 +56,14 @@ export interface PlanOptions {
    */
   readonly providerMirror?: string;
   /**
-   * Clusters whose specs a change removes (CI passes those of the pull request): each is reported as
-   * refused in the summary, with a `plan-summary.md` in `OUTPUT/stacks/NAME/`, and the exit code is 1.
+   * Specs that a change removes, as they were before it (CI passes those of a pull request or push,
+   * from git). Each cluster's destruction is planned from its old spec: a cluster whose state still
+   * holds resources is refused (exit 1), its summary showing what destroying it would do; one whose
+   * state holds nothing (deleted with `kopsform delete cluster`) is reported as gone. The summary is
+   * `OUTPUT/stacks/NAME/plan-summary.md`.
    * @default none
    */
-  readonly removedClusters?: readonly string[];
+  readonly removedSpecs?: readonly string[];
 }
 
 /** The plan file and summary written into each stack directory. */
@@ -89,13 +94,7 @@ async function planOutput(options: PlanOptions, io: Io): Promise<number> {
     throw new UserError([`${options.output}: nothing synthesized (no such directory); run npx kopsform synth first.`]);
   }
   checkSummaryPath(options.summary);
-  const removed = [...new Set(options.removedClusters ?? [])];
-  removed.forEach((name) => {
-    const problem = checkClusterName(name);
-    if (problem) {
-      throw new UserError([`--removed-cluster: ${problem}`]);
-    }
-  });
+  const removed = readRemovedSpecs(options.removedSpecs ?? []);
   const lock = lockOutput(options.output);
   try {
     return await planStacks(options, removed, io);
@@ -104,7 +103,7 @@ async function planOutput(options: PlanOptions, io: Io): Promise<number> {
   }
 }
 
-async function planStacks(options: PlanOptions, removed: readonly string[], io: Io): Promise<number> {
+async function planStacks(options: PlanOptions, removed: readonly ValidatedSpec[], io: Io): Promise<number> {
   const { stacks, orphans } = synthesizedStacks(options.output);
   const mirror = options.providerMirror ?? process.env.KOPSFORM_TF_MIRROR ?? (options.offline ? findProviderMirror() : undefined);
   const reports: StackReport[] = [];
@@ -159,14 +158,35 @@ async function planStacks(options: PlanOptions, removed: readonly string[], io: 
       report({ stack, failed: firstErrorLine(e.result.stderr || e.result.stdout) });
     }
   }
-  for (const name of [...orphans, ...removed.filter((r) => !stacks.includes(r) && !orphans.includes(r))]) {
+  // Clusters whose spec is gone: their stack directory is left (orphans), or CI names their old spec.
+  const removals: [string, { dir: string } | { validated: ValidatedSpec }][] = [
+    ...orphans.map((name): [string, { dir: string }] => [name, { dir: path.join(options.output, "stacks", name) }]),
+    ...removed
+      .filter((r) => !stacks.includes(r.spec.name) && !orphans.includes(r.spec.name))
+      .map((validated): [string, { validated: ValidatedSpec }] => [validated.spec.name, { validated }]),
+  ];
+  for (const [name, source] of removals) {
+    throwIfInterrupted();
     const dir = path.join(options.output, "stacks", name);
     fs.mkdirSync(dir, { recursive: true });
-    reports.push({ stack: name, specRemoved: true });
-    writeAtomically(path.join(dir, STACK_SUMMARY_FILE), renderPlanSummary([{ stack: name, specRemoved: true }]));
+    const removal = await planRemoval(options.output, name, source, options.offline, mirror);
+    const entry: StackReport = { stack: name, specRemoved: true, ...removal };
+    reports.push(entry);
+    writeAtomically(path.join(dir, STACK_SUMMARY_FILE), renderPlanSummary([entry]));
+    if ("destroy" in removal && removalFindsNothing(removal.destroy)) {
+      io.out(
+        `${name}: spec removed, and its state holds nothing: the cluster is already deleted` +
+          ("dir" in source ? ` (its old stack directory ${source.dir} can go)` : ""),
+      );
+      continue;
+    }
+    const why =
+      "destroy" in removal
+        ? `the cluster still exists (destroying it would destroy ${countChanges(removal.destroy).destroy} resources; see its summary)`
+        : `kopsform could not tell whether the cluster still exists (${removal.unknown})`;
     failures.push(
-      `${name}: its spec is gone; kopsform never plans a cluster's destruction from a missing spec. Destroy the cluster ` +
-        `first (terraform destroy in ${dir}), then remove the spec and that directory; or restore the spec.`,
+      `${name}: its spec is removed, but ${why}. A removed spec never destroys a cluster: delete it on purpose with ` +
+        `kopsform delete cluster ${name} (after the etcd backups you need), then remove the spec; or restore the spec.`,
     );
   }
   if (options.summary) {
@@ -178,6 +198,143 @@ async function planStacks(options: PlanOptions, removed: readonly string[], io: 
     return PLAN_EXIT.error;
   }
   return changed ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
+}
+
+/** The specs of `--removed-spec`, each read and validated; one line per bad file. */
+function readRemovedSpecs(files: readonly string[]): ValidatedSpec[] {
+  const specs: ValidatedSpec[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      specs.push(parseSpecText(readSpecFile(file), file));
+    } catch (e) {
+      if (!(e instanceof UserError)) {
+        throw e;
+      }
+      problems.push(...e.lines.map((line) => `--removed-spec: ${line}`));
+    }
+  }
+  if (problems.length > 0) {
+    throw new UserError(problems);
+  }
+  return specs;
+}
+
+/**
+ * What destroying a cluster whose spec is gone would do: `terraform plan -destroy` of its last
+ * configuration (the orphan stack directory's, or its old spec synthesized), run in a directory of its
+ * own beside the stacks (same depth, so that a local state is found; its own data directory), never in
+ * a stack directory, and its plan discarded: nothing here can be applied.
+ */
+async function planRemoval(
+  output: string,
+  name: string,
+  source: { dir: string } | { validated: ValidatedSpec },
+  offline: boolean,
+  mirror: string | undefined,
+): Promise<{ destroy: PlanJson } | { unknown: string }> {
+  const work = path.join(output, "stacks", `${OFFLINE_DIR_PREFIX}${process.pid}-removed-${name}`);
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work);
+  try {
+    if ("dir" in source) {
+      for (const file of fs.readdirSync(source.dir).filter((f) => CONFIG_FILE.test(f) || f === ".terraform.lock.hcl")) {
+        fs.copyFileSync(path.join(source.dir, file), path.join(work, file));
+      }
+    } else {
+      const { synthesizeClusters } = await import("../stacks/app");
+      const root = path.join(work, ".synth");
+      await synthesizeClusters([source.validated], root, false);
+      fs.copyFileSync(path.join(root, "stacks", name, "cdk.tf.json"), path.join(work, "cdk.tf.json"));
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+    fs.rmSync(path.join(work, OFFLINE_OVERRIDE_FILE), { force: true });
+    liftPreventDestroy(work);
+    // A local state that is not here (CI's fresh checkout, another machine) is not an empty state.
+    const localState = localStateOf(work);
+    if (localState !== undefined && !fs.existsSync(localState)) {
+      return { unknown: `its local state ${localState} does not exist here` };
+    }
+    if (offline) {
+      const lookups = dataSourcesOf(work);
+      if (lookups.length > 0) {
+        return { unknown: `offline, planning it needs AWS for ${lookups.join(", ")}` };
+      }
+      fs.writeFileSync(path.join(work, OFFLINE_OVERRIDE_FILE), offlineOverrideText());
+    }
+    const terraform = new TerraformProcess(new Terraform(work, { mirror }));
+    try {
+      await terraform.init();
+      const planFile = path.join(work, "destroy.tfplan");
+      const result = await terraform.plan({ out: planFile, refresh: !offline, destroy: true });
+      if (result.status === PLAN_EXIT.error) {
+        return { unknown: `terraform plan -destroy failed: ${firstErrorLine(result.stderr || result.stdout)}` };
+      }
+      return { destroy: normalizePlan((await terraform.showJson(planFile)) as unknown as Record<string, unknown>) };
+    } catch (e) {
+      if (!(e instanceof TerraformError)) {
+        throw e;
+      }
+      return { unknown: `terraform ${e.command} failed: ${firstErrorLine(e.result.stderr || e.result.stdout)}` };
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The state file of a configuration with a local backend (relative to the working directory of this
+ * process), or `undefined` for a remote backend. A local backend whose path cannot be read from the
+ * configuration gives a path that does not exist, so that the caller refuses rather than guesses.
+ */
+function localStateOf(dir: string): string | undefined {
+  const json = path.join(dir, "cdk.tf.json");
+  let statePath: unknown;
+  let local = false;
+  if (fs.existsSync(json)) {
+    const backend = (JSON.parse(fs.readFileSync(json, "utf8")) as { terraform?: { backend?: { local?: { path?: unknown } } } }).terraform
+      ?.backend?.local;
+    local = backend !== undefined;
+    statePath = backend?.path;
+  } else if (fs.existsSync(path.join(dir, "cdk.tf"))) {
+    const text = fs.readFileSync(path.join(dir, "cdk.tf"), "utf8");
+    local = /^\s*backend\s+"local"\s*\{/m.test(text);
+    statePath = /^\s*backend\s+"local"\s*\{\s*\n\s*path\s*=\s*"([^"\\$%]*)"\s*\n/m.exec(text)?.[1];
+  }
+  if (!local) {
+    return undefined;
+  }
+  // Terraform's default for a local backend without a path.
+  return path.normalize(path.join(dir, typeof statePath === "string" ? statePath : "terraform.tfstate"));
+}
+
+/**
+ * Turns off every `prevent_destroy` in the configuration files of a removal's own directory, so that
+ * `terraform plan -destroy` shows what destroying the cluster would do (the etcd volumes among it)
+ * instead of stopping at the first protected volume. Safe because that plan is only shown: it is
+ * written inside that directory, which is removed right after, and never applied. In HCL (kopsform's
+ * writer puts each attribute on a line of its own, and a quoted string never spans lines) only an
+ * attribute line matches.
+ */
+function liftPreventDestroy(dir: string): void {
+  for (const file of fs.readdirSync(dir).filter((f) => CONFIG_FILE.test(f))) {
+    const full = path.join(dir, file);
+    if (file.endsWith(".json")) {
+      const config = JSON.parse(fs.readFileSync(full, "utf8")) as {
+        resource?: Record<string, Record<string, { lifecycle?: { prevent_destroy?: unknown } }>>;
+      };
+      for (const byName of Object.values(config.resource ?? {})) {
+        for (const body of Object.values(byName)) {
+          if (body.lifecycle?.prevent_destroy !== undefined) {
+            body.lifecycle.prevent_destroy = false;
+          }
+        }
+      }
+      fs.writeFileSync(full, JSON.stringify(config, null, 2));
+    } else {
+      fs.writeFileSync(full, fs.readFileSync(full, "utf8").replace(/^(\s*prevent_destroy\s*=\s*)true\s*$/gm, "$1false"));
+    }
+  }
 }
 
 /** Refuses, before any planning, a `--summary` that names a directory. */

@@ -31,8 +31,9 @@ export async function synth(options: SynthOptions, io: Io): Promise<void> {
   for (const orphan of orphanStacks(options.output, result.stacks)) {
     io.err(
       `note: ${path.join(options.output, "stacks", orphan)} has no spec in ${options.configDir} any more; ` +
-        "it is left as it was (it may hold plans or state), and kopsform plan refuses to plan until it is gone. " +
-        "Destroy the cluster with Terraform in that directory, then delete it.",
+        "it is left as it was (it may hold plans or state). kopsform plan shows what destroying that cluster would do " +
+        "and refuses while its state holds resources: delete the cluster with kopsform delete cluster (from its spec), " +
+        "then remove that directory.",
     );
   }
 }

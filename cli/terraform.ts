@@ -208,7 +208,8 @@ export class TerraformProcess {
     return JSON.parse((await this.run(VALIDATE_ARGS)).stdout) as Validation;
   }
 
-  plan(options: { out: string; refresh?: boolean }): Promise<TerraformResult> {
+  /** `terraform plan` (`destroy`: the plan that destroys everything in the state). */
+  plan(options: { out: string; refresh?: boolean; destroy?: boolean }): Promise<TerraformResult> {
     return this.run(planArgs(options));
   }
 
@@ -233,8 +234,16 @@ function initArgs(options: { backend?: boolean }): string[] {
 
 const VALIDATE_ARGS = ["validate", "-json", "-no-color"];
 
-function planArgs(options: { out: string; refresh?: boolean }): string[] {
-  return ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-refresh=${options.refresh ?? true}`, `-out=${options.out}`];
+function planArgs(options: { out: string; refresh?: boolean; destroy?: boolean }): string[] {
+  return [
+    "plan",
+    "-input=false",
+    "-no-color",
+    "-detailed-exitcode",
+    ...(options.destroy ? ["-destroy"] : []),
+    `-refresh=${options.refresh ?? true}`,
+    `-out=${options.out}`,
+  ];
 }
 
 function showArgs(planFile: string): string[] {

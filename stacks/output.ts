@@ -31,8 +31,11 @@ export const LOCK_FILE = ".kopsform.lock";
 export const JOURNAL_FILE = ".kopsform-switch.json";
 /** The prefix of staging directories inside the output. */
 export const STAGING_PREFIX = ".kopsform-staging-";
-/** The prefix of the directories `kopsform plan --offline` plans in, beside the stack directories. */
-export const OFFLINE_DIR_PREFIX = ".kopsform-offline-";
+/**
+ * The prefix of the directories `kopsform plan` works in beside the stack directories (an offline
+ * plan's copy of a stack, a removed cluster's destroy plan).
+ */
+export const OFFLINE_DIR_PREFIX = ".kopsform-plan-";
 
 /** One step of a switch, with paths relative to the output directory. */
 type Operation = { readonly rename: [string, string] } | { readonly remove: string };
