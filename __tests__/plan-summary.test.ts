@@ -15,6 +15,7 @@ import {
   renderPlanSummary,
   stackNameOf,
 } from "../cli/plan-summary";
+import { destroyFromState, usesCloudBlock } from "../cli/plan";
 import { summarizeFiles } from "../cli/summarize";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { UserError } from "../spec/problems";
@@ -460,6 +461,44 @@ describe("a cluster whose spec is removed", () => {
     expect(text).toContain("- **destroy** `aws_ebs_volume.a-etcd-main`");
     expect(text).toContain("Refused: this cluster's spec is removed, but the cluster still exists; above is what destroying it would do.");
     expect(text).not.toContain("already deleted");
+  });
+
+  it("in HCP Terraform, is read from the state (no run is started there), every managed instance a delete", () => {
+    const instance = (attributes: Record<string, unknown>, index_key?: unknown) => ({ attributes, ...(index_key === undefined ? {} : { index_key }) });
+    const state = {
+      version: 4,
+      resources: [
+        { mode: "managed", type: "aws_ebs_volume", name: "a-etcd-main", instances: [instance({ id: "vol-1" })] },
+        { mode: "managed", type: "aws_subnet", name: "a", instances: [instance({ id: "subnet-1" }, "us-west-2a"), instance({ id: "subnet-2" }, 1)] },
+        { mode: "data", type: "aws_ami", name: "x", instances: [instance({ id: "ami-1" })] },
+      ],
+    };
+    const destroy = destroyFromState(state);
+    expect((destroy.resource_changes ?? []).map((c) => `${c.address} ${c.change.actions.join(",")}`)).toEqual([
+      "aws_ebs_volume.a-etcd-main delete",
+      'aws_subnet.a["us-west-2a"] delete',
+      "aws_subnet.a[1] delete",
+    ]);
+    expect(countChanges(destroy).destroy).toBe(3);
+    expect(renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }])).toContain("- **destroy** `aws_ebs_volume.a-etcd-main`");
+    for (const nothing of [{}, { resources: [] }, null, { resources: "x" }]) {
+      expect(removalFindsNothing(destroyFromState(nothing))).toBe(true);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-cloud-"));
+    try {
+      const config = (file: string, text: string) => {
+        fs.rmSync(path.join(dir, "cdk.tf.json"), { force: true });
+        fs.rmSync(path.join(dir, "cdk.tf"), { force: true });
+        fs.writeFileSync(path.join(dir, file), text);
+        return usesCloudBlock(dir);
+      };
+      expect(config("cdk.tf.json", JSON.stringify({ terraform: { cloud: { organization: "o" } } }))).toBe(true);
+      expect(config("cdk.tf.json", JSON.stringify({ terraform: { backend: { s3: {} } }, resource: { x: { cloud: {} } } }))).toBe(false);
+      expect(config("cdk.tf", 'terraform {\n  cloud {\n    organization = "o"\n  }\n}\n')).toBe(true);
+      expect(config("cdk.tf", 'terraform {\n  backend "s3" {\n    key = "cloud {"\n  }\n}\n')).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says it is already deleted only when its destroy plan changes nothing", () => {

@@ -265,6 +265,17 @@ async function planRemoval(
     const terraform = new TerraformProcess(new Terraform(work, { mirror }));
     try {
       await terraform.init();
+      if (usesCloudBlock(work)) {
+        // HCP Terraform runs plans in the workspace, where a saved destroy plan is a run that could be
+        // confirmed and applied: the state is read instead, and nothing is started there.
+        const text = (await terraform.statePull()).trim();
+        try {
+          // A workspace without a state version pulls as nothing: nothing was ever applied there.
+          return { destroy: destroyFromState(text === "" ? {} : (JSON.parse(text) as unknown)) };
+        } catch {
+          return { unknown: "terraform state pull gave no state kopsform can read" };
+        }
+      }
       const planFile = path.join(work, "destroy.tfplan");
       const result = await terraform.plan({ out: planFile, refresh: !offline, destroy: true });
       if (result.status === PLAN_EXIT.error) {
@@ -280,6 +291,39 @@ async function planRemoval(
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** True when a configuration's state is in HCP Terraform (a `cloud` block), in either syntax. */
+export function usesCloudBlock(dir: string): boolean {
+  const json = path.join(dir, "cdk.tf.json");
+  if (fs.existsSync(json)) {
+    return (JSON.parse(fs.readFileSync(json, "utf8")) as { terraform?: { cloud?: unknown } }).terraform?.cloud !== undefined;
+  }
+  const hcl = path.join(dir, "cdk.tf");
+  return fs.existsSync(hcl) && /^\s*cloud\s*\{/m.test(fs.readFileSync(hcl, "utf8"));
+}
+
+/**
+ * What `terraform plan -destroy` without a refresh would list, from a state (`terraform state pull`,
+ * format version 4): a delete of every instance of every managed resource.
+ */
+export function destroyFromState(state: unknown): PlanJson {
+  const resources = (state as { resources?: unknown } | null)?.resources;
+  const changes = (Array.isArray(resources) ? resources : []).flatMap((r: Record<string, unknown>) => {
+    if (r.mode !== "managed" || typeof r.type !== "string" || typeof r.name !== "string") {
+      return [];
+    }
+    const base = `${typeof r.module === "string" ? `${r.module}.` : ""}${r.type}.${r.name}`;
+    const instances = Array.isArray(r.instances) ? (r.instances as { index_key?: unknown; attributes?: unknown }[]) : [];
+    return instances.map((instance) => ({
+      address: instance.index_key === undefined ? base : `${base}[${JSON.stringify(instance.index_key)}]`,
+      mode: "managed" as const,
+      type: r.type as string,
+      name: r.name as string,
+      change: { actions: ["delete"], before: instance.attributes ?? null, after: null },
+    }));
+  });
+  return { resource_changes: changes } as unknown as PlanJson;
 }
 
 /**

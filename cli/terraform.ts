@@ -216,6 +216,11 @@ export class TerraformProcess {
   async showJson(planFile: string): Promise<PlanJson> {
     return JSON.parse((await this.check(showArgs(planFile))).stdout) as PlanJson;
   }
+
+  /** `terraform state pull`: the state as JSON text (read only; no lock is taken). */
+  async statePull(): Promise<string> {
+    return (await this.check(["state", "pull"])).stdout;
+  }
 }
 
 /** What `terraform validate -json` says. */
