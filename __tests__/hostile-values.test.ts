@@ -388,7 +388,9 @@ function expectGeneratedLiteralsExact(shown: PlanJson): void {
   const userData = after("aws_launch_template").map((t) => gunzipSync(Buffer.from(t.user_data as string, "base64")).toString("utf8"));
   expect(userData.length).toBeGreaterThan(1);
   userData.forEach((text) => expect(text).toMatch(/^#cloud-config\n# kopsform: the (master|node) /));
-  expect(after("aws_ssm_parameter").map((p) => p.name).sort()).toEqual([`/kopsform/${NAME}/config/backup-bucket`, `/kopsform/${NAME}/config/bucket`]);
+  const parameters = after("aws_ssm_parameter");
+  expect(parameters.map((p) => p.name)).toEqual(expect.arrayContaining([`/kopsform/${NAME}/config/backup-bucket`, `/kopsform/${NAME}/config/bucket`]));
+  parameters.forEach((p) => expect(p.name).toMatch(new RegExp(`^/kopsform/${NAME.replace(/\./g, "\\.")}/config/[a-z-]+$`)));
 }
 
 /** Where each backend field of the spec is in Terraform's backend or cloud block. */
