@@ -3,11 +3,11 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/__tests__/**/*.test.ts"],
-  // Prefer the TypeScript sources: compiled .js files sit next to them (tsc compiles in place).
+  // Prefer the TypeScript sources (a .js beside one is a build output, such as templates/precompiled.js).
   moduleFileExtensions: ["ts", "js", "json", "node"],
   transform: {
-    // Type checking is done once by `npm run build` (tsc over sources and tests); ts-jest only
-    // transpiles each file (tsconfig's isolatedModules).
+    // Type checking is done once by `npm test` (tsc over sources and tests, before jest); ts-jest
+    // only transpiles each file (tsconfig's isolatedModules).
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/setup.js"],

@@ -4,8 +4,9 @@
  * directory. `kopsform synth` does the same in process, without the CLI.
  */
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "./spec/defaults";
-import { UserError } from "./spec/problems";
-import { loadForSynthesis, synthesizeClusters } from "./stacks/app";
+import { UserError, printable } from "./spec/problems";
+import { describeSystemError } from "./cli/errors";
+import { synthesizeOutput } from "./cli/synth";
 
 async function main(): Promise<void> {
   // The cdktf CLI passes its output directory and format in these variables; the rest are kopsform's
@@ -15,11 +16,15 @@ async function main(): Promise<void> {
   const hcl = process.env.SYNTH_HCL_OUTPUT === "true";
   const allowEtcdMemberRemoval = process.env.KOPSFORM_ALLOW_ETCD_MEMBER_REMOVAL === "true";
   try {
-    const specs = loadForSynthesis(configDir, outdir, allowEtcdMemberRemoval);
-    (await synthesizeClusters(specs, outdir, hcl)).summary.forEach((line) => console.log(line));
+    (await synthesizeOutput(configDir, outdir, hcl, allowEtcdMemberRemoval)).summary.forEach((line) => console.log(line));
   } catch (e) {
     if (e instanceof UserError) {
-      e.lines.forEach((line) => console.error(line));
+      e.lines.forEach((line) => console.error(printable(line)));
+      process.exit(1);
+    }
+    const system = describeSystemError(e);
+    if (system) {
+      console.error(system);
       process.exit(1);
     }
     throw e;

@@ -13,6 +13,7 @@ import * as path from "path";
 import { gunzipSync } from "zlib";
 import { BOOT_FILES, bootArchive, bootArchiveKey, bootFile } from "../modules/boot-bundle";
 import { MAX_USER_DATA_BYTES, masterUserData, nodeUserData } from "../modules/user-data";
+import { addonFacts } from "../spec/addons";
 import { CONTAINERD_SHA256, CONTAINERD_VERSION, DEFAULT_ETCD_DOWNLOAD_URL, DEFAULT_ETCD_SHA256, DEFAULT_ETCD_VERSION, RUNC_SHA256, RUNC_VERSION } from "../spec/defaults";
 import { decodeUserData } from "./helpers/user-data";
 
@@ -29,10 +30,10 @@ function requireTool(tool: string, pkg: string): void {
 }
 
 describe("the boot scripts", () => {
-  const scripts = BOOT_FILES.filter((f) => !f.path.startsWith("systemd/")).map((f) => path.join(BOOT, f.path));
+  const scripts = BOOT_FILES.filter((f) => !f.path.startsWith("systemd/") && !f.path.startsWith("addons/")).map((f) => path.join(BOOT, f.path));
 
-  it("are every script and unit of boot/, packed as they are in git", () => {
-    const onDisk = execFileSync("find", [BOOT, "-type", "f", "(", "-name", "*.sh", "-o", "-path", "*/bin/*", "-o", "-name", "*.service", "-o", "-name", "*.timer", ")"], { encoding: "utf8" })
+  it("are every script and unit of boot/ and the add-ons' pins, packed as they are in git", () => {
+    const onDisk = execFileSync("find", [BOOT, "-type", "f", "(", "-name", "*.sh", "-o", "-path", "*/bin/*", "-o", "-name", "*.service", "-o", "-name", "*.timer", "-o", "-path", "*/addons/pins.tsv", ")"], { encoding: "utf8" })
       .trim()
       .split("\n")
       .map((f) => path.relative(BOOT, f))
@@ -217,6 +218,8 @@ describe("the user data", () => {
       KUBE_PROXY: "true",
       KUBE_API_WAIT_ATTEMPTS: "120",
       KUBE_API_WAIT_DELAY_SECONDS: "5",
+      ADDONS_ATTEMPTS: "30",
+      ADDONS_DELAY_SECONDS: "10",
     });
     expect(decoded.files.find((f) => f.path.endsWith("kopsform-boot.service.d/role.conf"))?.content).toBe("[Service]\nExecStart=/opt/kopsform/master.sh\n");
     expect(decoded.files.find((f) => f.path.endsWith("kopsform-etcd-backup@.timer.d/interval.conf"))?.content).toBe("[Timer]\nOnUnitActiveSec=15min\n");
@@ -269,6 +272,36 @@ describe("the user data", () => {
     ["a timing that is not a count", { timing: { attachAttempts: 0 } }, /timing\.attachAttempts: 0 must be a whole number/],
   ])("refuses %s, naming the field", (_, change, message) => {
     expect(() => masterUserData({ ...MASTER, ...change } as typeof MASTER)).toThrow(message);
+  });
+
+  it("gives a master the add-ons the spec decides, as boot/steps/addons.sh reads them", () => {
+    const addons = { networking: "cilium", addons: addonFacts({ networking: "cilium", kubernetes: { podCidr: "100.96.0.0/11", serviceCidr: "100.64.0.0/13", packageRepository: "https://pkgs.k8s.io/core:/stable:" } }).addons, kubeProxy: false, podCidr: "100.96.0.0/11", mirror: "https://mirror.example.com/k" };
+    const env = decodeUserData(masterUserData({ ...MASTER, addons }).base64).env;
+    expect(env).toMatchObject({
+      NETWORKING: "cilium",
+      ADDONS: "aws-cloud-controller-manager,cilium,aws-ebs-csi-driver,aws-node-termination-handler",
+      KUBE_PROXY: "false",
+      POD_CIDR: "100.96.0.0/11",
+      ADDONS_MIRROR: "https://mirror.example.com/k",
+      ADDONS_ATTEMPTS: "30",
+      ADDONS_DELAY_SECONDS: "10",
+    });
+    expect(decodeUserData(masterUserData({ ...MASTER, addons: { ...addons, mirror: undefined } }).base64).env.ADDONS_MIRROR).toBe("");
+    // The keys the step loads are all there.
+    const step = bootFile("steps/addons.sh").content;
+    const loaded = /load_cluster_env ([A-Z_ ]+)\n/.exec(step)?.[1].trim().split(" ") ?? [];
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.filter((key) => !(key in env))).toEqual([]);
+  });
+
+  it("refuses add-on facts that are not kopsform's, naming the field", () => {
+    const addons = { networking: "calico", addons: ["aws-cloud-controller-manager", "calico"], kubeProxy: true, podCidr: "100.96.0.0/11" } as const;
+    expect(() => masterUserData({ ...MASTER, addons: { ...addons, addons: ["calico", "kube-router", "calico"] } } as never)).toThrow(
+      /addons\.addons\[1\]: "kube-router" is not an add-on kopsform applies once[^\n]*\naddons\.addons\[2\]: "calico" is not an add-on kopsform applies once/,
+    );
+    expect(() => masterUserData({ ...MASTER, addons: { ...addons, podCidr: "100.96.0.0/11 x" } })).toThrow(/addons\.podCidr: "100\.96\.0\.0\/11 x" is not a CIDR/);
+    expect(() => masterUserData({ ...MASTER, addons: { ...addons, mirror: "https://u:p@mirror.example.com" } })).toThrow(/addons\.mirror: .* carries credentials/);
+    expect(() => masterUserData({ ...MASTER, addons: { ...addons, networking: "kubenet" } as never })).toThrow(/addons\.networking: "kubenet" is not a networking option/);
   });
 
   it("refuses node labels and taints that are not Kubernetes', naming them", () => {

@@ -111,6 +111,30 @@ describe("kopsform synth", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
   });
 
+  it("refuses two clusters whose AWS names would collide (dots written as dashes), naming both", async () => {
+    const dir = project([
+      { name: "a-b.example.com", zones: ["us-west-2a"] },
+      { name: "a.b-example.com", zones: ["us-west-2a"] },
+    ]);
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /a\.b-example\.com\.yaml: name: a\.b-example\.com and a-b\.example\.com \(.*a-b\.example\.com\.yaml\) make the same AWS and Terraform names \(api-a-b-example-com, \.\.\.\)/,
+    );
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
+  });
+
+  it("refuses two clusters that would share one Terraform state", async () => {
+    const backend = { type: "s3", bucket: "state-bucket", key: "shared.tfstate" };
+    const dir = project([
+      { name: "one.example.com", zones: ["us-west-2a"], backend },
+      { name: "two.example.com", zones: ["us-west-2a"], backend },
+    ]);
+    const r = await synth(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/two\.example\.com\.yaml: backend: two\.example\.com would keep its Terraform state where one\.example\.com .* keeps its own \(state-bucket\/shared\.tfstate\)/);
+  });
+
   it("reports a file-name mismatch together with the spec's other problems", async () => {
     const dir = project([]);
     fs.writeFileSync(path.join(dir, "clusters", "other.example.com.yaml"), specFile({ ...SEED_1, nodeSize: "huge" }));

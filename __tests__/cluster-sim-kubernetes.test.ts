@@ -29,7 +29,8 @@ const SPEC = {
   topology: "private",
   kubernetesVersion: "1.33.5",
 };
-const CLUSTER_WIDE = ["upload-config all", "bootstrap-token", "addon coredns", "addon kube-proxy"];
+// cilium (the default networking) replaces kube-proxy, so kubeadm installs none.
+const CLUSTER_WIDE = ["upload-config all", "bootstrap-token", "addon coredns"];
 const PER_MASTER = ["certs all", "kubeconfig all", "control-plane all", "kubelet-start", "mark-control-plane", "kubelet-finalize all"];
 
 jest.setTimeout(900_000);
@@ -96,6 +97,8 @@ describe("Kubernetes on the masters and nodes", () => {
     for (const step of CLUSTER_WIDE) {
       expect({ step, by: sim.api.phases.filter((p) => p.endsWith(` ${step}`)) }).toEqual({ step, by: [`${ownerId} ${step}`] });
     }
+    expect(sim.api.phases.filter((p) => p.endsWith(" addon kube-proxy"))).toEqual([]);
+    expect(sim.bootLog(sim.instances.get(owner) as SimInstance)).toContain("not installing kube-proxy: the pod network replaces it");
     expect(param("k8s/initialized")?.version).toBe(1);
     expect(param("k8s/initialized")?.value.trim()).toMatch(new RegExp(`^created_at=\\S+Z by=${owner}$`));
 
@@ -171,6 +174,7 @@ describe("Kubernetes on the masters and nodes", () => {
       expect(cluster.apiServer.extraArgs).toContainEqual({ name: "etcd-servers-overrides", value: "/events#https://127.0.0.1:4002" });
       expect(cluster.apiServer.certSANs).toEqual([SIM_API_LB_NAME, m.fake.ip, "127.0.0.1", "localhost"]);
       expect(cluster.featureGates).toEqual({ ControlPlaneKubeletLocalMode: true });
+      expect(cluster.proxy).toEqual({ disabled: true });
       expect(kubelet.cgroupDriver).toBe("systemd");
       expect(sim.api.nodes[m.fake.id]).toBe(`kopsform.io/etcd-member=${m.member}`);
     }
@@ -180,6 +184,11 @@ describe("Kubernetes on the masters and nodes", () => {
     expect(token?.type).toBe("SecureString");
     expect(token?.keyId).toBe(`alias/kopsform/${NAME.replace(/\./g, "-")}`);
     expect(sim.api.tokens).toEqual([token?.value]);
+    // The token is in no boot log, and the boot logs are root's only.
+    for (const m of booted) {
+      expect(sim.bootLog(m)).not.toContain(token?.value as string);
+      expect((fs.statSync(path.join(m.root, "var", "log", "kopsform", "boot.log")).mode & 0o777).toString(8)).toBe("600");
+    }
     expect(param("join/ca-cert-hash")?.value).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // The node: waited for the token, joined with it, as its instance, with the group's labels.

@@ -3,12 +3,15 @@
  * CLI with the real AWS provider (terraform validate, and an offline terraform plan where the
  * configuration needs no AWS lookup).
  */
+import * as fs from "fs";
+import * as path from "path";
 import { countsByKind } from "../cli/plan-kinds";
 import { mastersChange } from "../cli/plan-picture";
 import { changeAction } from "../cli/plan-summary";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { specPicture } from "../spec/ha-picture";
 import { SEED_1, SEED_2, SEED_3, synthToDir, tempDir, validSpec } from "./helpers/cluster";
+import { parsePolicy } from "./helpers/json-expression";
 import { planOffline, validateStack } from "./helpers/terraform";
 
 const NAME = "hacluster.example.com";
@@ -25,9 +28,11 @@ function planned(plan: PlanJson, type: string): Record<string, Record<string, un
 
 describe("seed example 1: three masters in three zones, private topology, kopeio-vxlan", () => {
   let plan: PlanJson;
+  let stackDir: string;
 
   beforeAll(async () => {
     const stacks = await synthToDir(tempDir("e2e-seed1"), [SEED_1]);
+    stackDir = stacks[NAME];
     expect(validateStack(stacks[NAME])).toMatchObject({ valid: true });
     const result = planOffline(stacks[NAME]);
     expect(result.result.stderr).toBe("");
@@ -73,6 +78,41 @@ describe("seed example 1: three masters in three zones, private topology, kopeio
       internal: true,
       enable_cross_zone_load_balancing: true,
     });
+  });
+
+  it("plans node termination handling: the encrypted queue, its policy, five rules and targets, the nodes' hook, the queue's URL", () => {
+    expect(planned(plan, "aws_sqs_queue")["hacluster-example-com-nth"]).toMatchObject({
+      name: "hacluster-example-com-nth",
+      sqs_managed_sse_enabled: true,
+      message_retention_seconds: 300,
+    });
+    expect(Object.keys(planned(plan, "aws_sqs_queue_policy"))).toEqual(["hacluster-example-com-nth-policy"]);
+    expect(Object.keys(planned(plan, "aws_cloudwatch_event_rule"))).toHaveLength(5);
+    expect(Object.keys(planned(plan, "aws_cloudwatch_event_target"))).toHaveLength(5);
+    expect(planned(plan, "aws_autoscaling_lifecycle_hook")).toEqual({
+      "nodes-nth-lifecycle-hook": expect.objectContaining({
+        lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        default_result: "CONTINUE",
+        heartbeat_timeout: 300,
+      }),
+    });
+    expect(planned(plan, "aws_ssm_parameter")["config-node-termination-queue-url"]).toMatchObject({
+      name: "/kopsform/hacluster.example.com/config/node-termination-queue-url",
+      type: "String",
+    });
+  });
+
+  it("plans the masters' policy with the add-ons' statements (cloud controller, EBS CSI driver, termination handler)", () => {
+    // The policy names the cluster's key and bucket, known once applied: planned, its document unknown.
+    const change = (plan.resource_changes ?? []).find((c) => c.address === "aws_iam_role_policy.masters-hacluster-example-com");
+    expect(change?.change.actions).toEqual(["create"]);
+    expect((change?.change as { after_unknown?: Record<string, unknown> }).after_unknown?.policy).toBe(true);
+    const json = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as { resource: Record<string, Record<string, { policy: string }>> };
+    const document = json.resource.aws_iam_role_policy["masters-hacluster-example-com"].policy;
+    const sids = parsePolicy(document).Statement.map((s) => s.Sid);
+    expect(sids).toEqual(
+      expect.arrayContaining(["CloudControllerOwnClusterResources", "EbsCsiManageOwnVolumes", "TerminationHandlerOwnQueue"]),
+    );
   });
 
   it("plans three private and three utility subnets, three NAT gateways", () => {

@@ -93,6 +93,7 @@ interface ExpressionContext {
   readonly inputs?: Record<string, unknown>;
   readonly steps?: Record<string, unknown>;
   readonly vars?: Record<string, unknown>;
+  readonly secrets?: Record<string, unknown>;
 }
 
 const TOKEN = /\s*(\|\||&&|==|!=|!|\(|\)|'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*|\d+)/y;
@@ -136,7 +137,7 @@ function evaluate(expression: string, ctx: ExpressionContext): { value: unknown;
   };
   const lookup = (dotted: string): unknown => {
     const [root, ...rest] = dotted.split(".");
-    if (!["github", "inputs", "steps", "vars"].includes(root)) {
+    if (!["github", "inputs", "steps", "vars", "secrets"].includes(root)) {
       throw new Error(`unknown context ${root} in ${JSON.stringify(source)}`);
     }
     let v: unknown = ctx[root as keyof ExpressionContext] ?? {};
@@ -261,10 +262,14 @@ const REPOSITORY = "acme/clusters";
 function on(
   eventName: "pull_request" | "push" | "workflow_dispatch",
   ref: string,
-  options: { headRepo?: string; inputs?: Record<string, unknown> } = {},
+  options: { headRepo?: string; inputs?: Record<string, unknown>; base?: string; before?: string } = {},
 ): ExpressionContext {
   const event: Record<string, unknown> =
-    eventName === "pull_request" ? { pull_request: { head: { repo: { full_name: options.headRepo ?? REPOSITORY } } } } : {};
+    eventName === "pull_request"
+      ? { pull_request: { head: { repo: { full_name: options.headRepo ?? REPOSITORY } }, base: { sha: options.base ?? "b".repeat(40) } } }
+      : eventName === "push"
+        ? { before: options.before ?? "a".repeat(40) }
+        : {};
   if (eventName === "workflow_dispatch") {
     event.inputs = options.inputs ?? {};
   }
@@ -272,6 +277,7 @@ function on(
     github: { event_name: eventName, ref, repository: REPOSITORY, event },
     // The inputs context is empty for every event but workflow_dispatch.
     inputs: eventName === "workflow_dispatch" ? (options.inputs ?? {}) : {},
+    secrets: { TF_API_TOKEN: "hcp-token" },
   };
 }
 
@@ -287,7 +293,7 @@ function jobsFor(ctx: ExpressionContext): string[] {
 function baseEnv(dir: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("TF_CLI_ARGS") && k !== "ALLOW_ETCD_MEMBER_REMOVAL" && k !== "GITHUB_STEP_SUMMARY") {
+    if (v !== undefined && !k.startsWith("TF_CLI_ARGS") && !k.startsWith("TF_TOKEN_") && k !== "ALLOW_ETCD_MEMBER_REMOVAL" && k !== "GITHUB_STEP_SUMMARY") {
       env[k] = v;
     }
   }
@@ -389,24 +395,33 @@ describe("the plan job", () => {
     function runPlanStep(
       kopsformExit: number,
       writesSummary = true,
-    ): { status: number; output: string; stdout: string; tfCliArgsPlan: string } {
+      removed?: string,
+    ): { status: number; output: string; stdout: string; tfCliArgsPlan: string; token: string; calls: string } {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-wf-plan-"));
       try {
         const write = writesSummary ? 'echo "<!-- kopsform-plan: x -->" > kopsform-plan.md\n' : "";
         standIn(
           path.join(dir, "npx"),
-          `echo "npx $*" >> "${dir}/calls"\nprintf %s "$TF_CLI_ARGS_plan" > "${dir}/tf-cli-args-plan"\n${write}exit ${kopsformExit}\n`,
+          `echo "npx $*" >> "${dir}/calls"\nprintf %s "$TF_CLI_ARGS_plan" > "${dir}/tf-cli-args-plan"\nprintf %s "$TF_TOKEN_app_terraform_io" > "${dir}/token"\n${write}exit ${kopsformExit}\n`,
         );
+        if (removed !== undefined) {
+          fs.writeFileSync(path.join(dir, "kopsform-removed.txt"), removed);
+        }
         const githubOutput = path.join(dir, "github-output");
         fs.writeFileSync(githubOutput, "");
         const env = { ...baseEnv(dir), ...stepEnv(step, on("pull_request", "refs/pull/7/merge")), GITHUB_OUTPUT: githubOutput };
         const r = bash(step.run!, dir, env);
-        expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("npx kopsform plan --summary kopsform-plan.md\n");
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
+        if (removed === undefined) {
+          expect(calls).toBe("npx kopsform plan --summary kopsform-plan.md\n");
+        }
         return {
           status: r.status ?? -1,
           output: fs.readFileSync(githubOutput, "utf8"),
           stdout: r.stdout,
           tfCliArgsPlan: fs.readFileSync(path.join(dir, "tf-cli-args-plan"), "utf8"),
+          token: fs.readFileSync(path.join(dir, "token"), "utf8"),
+          calls,
         };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -432,6 +447,144 @@ describe("the plan job", () => {
 
     it("plans without the state lock, so that the plan role needs no write (terraform reads TF_CLI_ARGS_plan)", () => {
       expect(runPlanStep(2).tfCliArgsPlan).toBe("-lock=false");
+    });
+
+    it("gives HCP Terraform's token to kopsform plan, for cloud backends", () => {
+      expect(runPlanStep(2).token).toBe("hcp-token");
+    });
+
+    it("passes each spec the pull request removes, as it was, to kopsform plan", () => {
+      const r = runPlanStep(1, true, "kopsform-removed/gone.example.com.yaml\nkopsform-removed/old example.yml\n");
+      expect(r.calls).toBe(
+        "npx kopsform plan --summary kopsform-plan.md --removed-spec kopsform-removed/gone.example.com.yaml --removed-spec kopsform-removed/old example.yml\n",
+      );
+      expect(r.status).toBe(1);
+    });
+  });
+
+  describe("the step that finds the specs a change removes, run by bash in a real git repository", () => {
+    const step = stepNamed(plan, "Clusters whose spec this change removes");
+
+    /** A repository with two specs at `base`, then a commit that removes one, renames one (a new name) and adds one. */
+    function repository(): { dir: string; base: string } {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-wf-removed-"));
+      const git = (...args: string[]) => {
+        const r = spawnSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, encoding: "utf8" });
+        expect(r.status).toBe(0);
+        return r.stdout.trim();
+      };
+      git("init", "-q");
+      fs.mkdirSync(path.join(dir, "clusters"));
+      for (const name of ["gone.example.com", "renamed.example.com", "kept.example.com"]) {
+        fs.writeFileSync(path.join(dir, "clusters", `${name}.yaml`), `name: ${name}\n`);
+      }
+      // Not specs: kopsform reads clusters/*.yaml (and .yml) only.
+      fs.writeFileSync(path.join(dir, "clusters", "notes.md"), "notes\n");
+      fs.mkdirSync(path.join(dir, "clusters", "old"));
+      fs.writeFileSync(path.join(dir, "clusters", "old", "x.example.com.yaml"), "name: x.example.com\n");
+      git("add", ".");
+      git("commit", "-q", "-m", "base");
+      const base = git("rev-parse", "HEAD");
+      fs.rmSync(path.join(dir, "clusters", "gone.example.com.yaml"));
+      fs.rmSync(path.join(dir, "clusters", "notes.md"));
+      fs.rmSync(path.join(dir, "clusters", "old"), { recursive: true });
+      fs.renameSync(path.join(dir, "clusters", "renamed.example.com.yaml"), path.join(dir, "clusters", "new-name.example.com.yaml"));
+      fs.writeFileSync(path.join(dir, "clusters", "added.example.com.yaml"), "name: added.example.com\n");
+      git("add", "-A");
+      git("commit", "-q", "-m", "change");
+      return { dir, base };
+    }
+
+    /** What the step wrote: the list, and each listed file's content. */
+    function found(dir: string): { list: string; specs: string[] } {
+      const list = fs.readFileSync(path.join(dir, "kopsform-removed.txt"), "utf8");
+      return { list, specs: list.split("\n").filter(Boolean).map((f) => fs.readFileSync(path.join(dir, f), "utf8")) };
+    }
+
+    it("writes the removed and renamed-away specs of a pull request, as they were at its base", () => {
+      const { dir, base } = repository();
+      try {
+        const r = bash(step.run!, dir, { ...baseEnv(dir), ...stepEnv(step, on("pull_request", "refs/pull/7/merge", { base })) });
+        expect(r.status).toBe(0);
+        expect(found(dir)).toEqual({
+          list: "kopsform-removed/gone.example.com.yaml\nkopsform-removed/renamed.example.com.yaml\n",
+          specs: ["name: gone.example.com\n", "name: renamed.example.com\n"],
+        });
+        expect(r.stdout).toContain("::warning::this change removes the spec of: gone.example.com renamed.example.com");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("does the same for a push in the apply job, and nothing for a manual run", () => {
+      const applyStep = stepNamed(apply, "Clusters whose spec this change removes");
+      const { dir, base } = repository();
+      try {
+        expect(bash(applyStep.run!, dir, { ...baseEnv(dir), ...stepEnv(applyStep, on("push", "refs/heads/main", { before: base })) }).status).toBe(0);
+        expect(found(dir)).toEqual({
+          list: "kopsform-removed/gone.example.com.yaml\nkopsform-removed/renamed.example.com.yaml\n",
+          specs: ["name: gone.example.com\n", "name: renamed.example.com\n"],
+        });
+        expect(bash(applyStep.run!, dir, { ...baseEnv(dir), ...stepEnv(applyStep, on("workflow_dispatch", "refs/heads/main")) }).status).toBe(0);
+        expect(found(dir)).toEqual({ list: "", specs: [] });
+        expect(fs.existsSync(path.join(dir, "kopsform-removed"))).toBe(false);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("runs before the plan, which reads what it found", () => {
+      expect(indexOf(plan, step)).toBeLessThan(indexOf(plan, stepRunning(plan, "npx kopsform plan")));
+      expect(stepRunning(plan, "npx kopsform plan").run).toContain("kopsform-removed.txt");
+      expect(stepUsing(plan, "actions/checkout").with).toMatchObject({ "fetch-depth": 0 });
+      expect(stepUsing(apply, "actions/checkout").with).toMatchObject({ "fetch-depth": 0 });
+    });
+  });
+
+  describe("one path per backend", () => {
+    it.each([
+      ["plan", plan],
+      ["apply", apply],
+    ])("the %s job refuses a stack with the local backend, run by bash", (_name, job) => {
+      const script = stepNamed(job, "Refuse local state").run!;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-wf-local-"));
+      try {
+        const stack = (name: string, backend: object) => {
+          fs.mkdirSync(path.join(dir, "cdktf.out", "stacks", name), { recursive: true });
+          fs.writeFileSync(path.join(dir, "cdktf.out", "stacks", name, "cdk.tf.json"), JSON.stringify({ terraform: { backend } }));
+        };
+        stack("s3.example.com", { s3: { bucket: "b", key: "k", region: "us-east-1" } });
+        fs.mkdirSync(path.join(dir, "cdktf.out", "stacks", "cloud.example.com"), { recursive: true });
+        fs.writeFileSync(
+          path.join(dir, "cdktf.out", "stacks", "cloud.example.com", "cdk.tf.json"),
+          JSON.stringify({ terraform: { cloud: { organization: "acme", workspaces: { name: "w" } } } }),
+        );
+        expect(bash(script, dir, baseEnv(dir)).status).toBe(0);
+        stack("local.example.com", { local: { path: "../../../terraform.local.example.com.tfstate" } });
+        const r = bash(script, dir, baseEnv(dir));
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("cdktf.out/stacks/local.example.com/cdk.tf.json: local backend");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("runs synthesis, the local-state refusal and the plan in that order in both jobs", () => {
+      for (const job of [plan, apply]) {
+        const synth = stepRunning(job, "npx kopsform synth");
+        const local = stepNamed(job, "Refuse local state");
+        const planStep = stepRunning(job, "npx kopsform plan");
+        expect(indexOf(job, synth)).toBeLessThan(indexOf(job, local));
+        expect(indexOf(job, local)).toBeLessThan(indexOf(job, planStep));
+      }
+    });
+
+    it("gives HCP Terraform's token only to the steps that run Terraform (cloud backends)", () => {
+      for (const job of [plan, apply]) {
+        const withToken = job.steps.filter((s) => s.env?.TF_TOKEN_app_terraform_io !== undefined);
+        expect(withToken).toEqual([stepRunning(job, "npx kopsform plan")]);
+        expect(withToken[0].env?.TF_TOKEN_app_terraform_io).toBe("${{ secrets.TF_API_TOKEN }}");
+      }
     });
   });
 
@@ -562,6 +715,23 @@ describe("the plan job", () => {
       ]);
     });
 
+    it("matches only its own comment whose first line is the marker: a marker elsewhere or another bot's is no match", async () => {
+      const a = "<!-- kopsform-plan: a.example.com -->\n### a\n\nNo changes.\n";
+      const { calls, failures } = await runCommentStep({ "a.example.com": a }, [
+        // A plan value can put a marker in a comment's body, never on its first line.
+        { id: 1, body: "<!-- kopsform-plan: b.example.com -->\n`<!-- kopsform-plan: a.example.com -->`", user: bot },
+        { id: 2, body: "<!-- kopsform-plan: a.example.com -->\nforged", user: { login: "evil-app[bot]", type: "Bot" } },
+      ]);
+      expect(failures).toEqual([]);
+      expect(calls).toEqual([{ method: "createComment", args: { owner: "o", repo: "r", issue_number: 7, body: a } }]);
+    });
+
+    it("refuses a summary whose marker is not its stack's own", async () => {
+      const { calls, failures } = await runCommentStep({ "a.example.com": "<!-- kopsform-plan: b.example.com -->\nforged\n" }, []);
+      expect(calls).toEqual([]);
+      expect(failures).toEqual([expect.stringContaining("does not start with the marker <!-- kopsform-plan: a.example.com -->")]);
+    });
+
     it("fails the step for a summary without the marker instead of posting it", async () => {
       const { calls, failures } = await runCommentStep({ "c.example.com": "# no marker\n" }, []);
       expect(calls).toEqual([]);
@@ -679,10 +849,13 @@ describe("the apply job", () => {
     function runApplyStep(
       kopsformExit: number,
       stacks: Record<string, StackSetup>,
-      options: { writesSummary?: boolean; event?: ExpressionContext } = {},
+      options: { writesSummary?: boolean; event?: ExpressionContext; removed?: string } = {},
     ): { status: number; calls: string[]; stdout: string; tfCliArgsPlan: string } {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-wf-apply-"));
       try {
+        if (options.removed !== undefined) {
+          fs.writeFileSync(path.join(dir, "kopsform-removed.txt"), options.removed);
+        }
         for (const [name, setup] of Object.entries(stacks)) {
           const stackDir = path.join(dir, "cdktf.out", "stacks", name);
           fs.mkdirSync(stackDir, { recursive: true });
@@ -768,6 +941,13 @@ describe("the apply job", () => {
         applyOf("b.example.com"),
         show("c.example.com"),
       ]);
+    });
+
+    it("passes each spec the push removes to kopsform plan, whose refusal applies nothing", () => {
+      const r = runApplyStep(1, three, { removed: "kopsform-removed/gone.example.com.yaml\n" });
+      expect(r.calls).toEqual([`${PLAN} --removed-spec kopsform-removed/gone.example.com.yaml`]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain("nothing applied");
     });
 
     it("plans with the state lock (the apply role may write it)", () => {

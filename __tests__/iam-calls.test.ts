@@ -4,9 +4,13 @@
  * following `source` lines), mapped to IAM actions (with the KMS calls SSM and S3 make for them),
  * and compared with the actions the synthesized policy allows, both ways: a call without a right
  * fails here, and so does a right no script uses (such as ec2:DetachVolume, which nothing calls and
- * whose tag condition would also match the masters' root volumes).
+ * whose tag condition would also match the masters' root volumes). The add-ons' statements (the
+ * controllers that run with the masters' role, the VPC CNI with the nodes') are judged apart, in
+ * iam-addons.test.ts: here they are left out by their Sids, and must be exactly modules/iam-addons.ts's.
  */
 import { BOOT_FILES } from "../modules/boot-bundle";
+import { masterAddonStatements, nodeAddonStatements } from "../modules/iam-addons";
+import { Networking } from "../spec/networking";
 import { SEED_1, TerraformJson, resources, synthJson } from "./helpers/cluster";
 import { parsePolicy } from "./helpers/json-expression";
 
@@ -90,9 +94,21 @@ function scriptActions(role: keyof typeof ENTRY_POINTS): string[] {
   return [...actions].sort();
 }
 
-function policyActions(json: TerraformJson, role: string): string[] {
+const ADDONS = { clusterName: SEED_1.name, region: "us-west-2", networking: SEED_1.networking as Networking };
+/** The Sids of the add-ons' statements in each role's policy. */
+const ADDON_SIDS = {
+  masters: masterAddonStatements(ADDONS).map((s) => s.Sid),
+  nodes: nodeAddonStatements(ADDONS).map((s) => s.Sid),
+};
+
+function roleStatements(json: TerraformJson, role: string) {
   const policy = Object.values(resources(json, "aws_iam_role_policy")).find((p) => String(p.role).includes(`aws_iam_role.${role}-`));
-  const statements = policy ? parsePolicy(String(policy.policy)).Statement : [];
+  return policy ? parsePolicy(String(policy.policy)).Statement : [];
+}
+
+/** The actions a role's policy allows for its scripts (the add-ons' statements left out). */
+function policyActions(json: TerraformJson, role: keyof typeof ADDON_SIDS): string[] {
+  const statements = roleStatements(json, role).filter((s) => !ADDON_SIDS[role].includes(s.Sid ?? ""));
   return [...new Set(statements.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action))].sort();
 }
 
@@ -101,6 +117,13 @@ describe("IAM is what the boot scripts call", () => {
 
   it.each(["masters", "nodes"] as const)("the %s' policy allows exactly the operations their scripts run", (role) => {
     expect(policyActions(json, role)).toEqual(scriptActions(role));
+  });
+
+  it.each(["masters", "nodes"] as const)("the %s' other statements are exactly the add-ons'", (role) => {
+    const expected = role === "masters" ? masterAddonStatements(ADDONS) : nodeAddonStatements(ADDONS);
+    const others = roleStatements(json, role).filter((s) => ADDON_SIDS[role].includes(s.Sid ?? ""));
+    // The policy reader gives every Resource as a list.
+    expect(others).toEqual(expected.map((s) => JSON.parse(JSON.stringify({ ...s, Resource: [s.Resource].flat() }))));
   });
 
   it("derives something for each role (the extraction itself works)", () => {

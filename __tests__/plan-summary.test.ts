@@ -7,11 +7,15 @@ import * as os from "os";
 import * as path from "path";
 import {
   GITHUB_COMMENT_LIMIT,
+  changedAttributes,
   countChanges,
   dangerousChanges,
+  normalizePlan,
+  removalFindsNothing,
   renderPlanSummary,
   stackNameOf,
 } from "../cli/plan-summary";
+import { destroyFromState, usesCloudBlock } from "../cli/plan";
 import { summarizeFiles } from "../cli/summarize";
 import { PlanJson, ResourceChange } from "../cli/terraform";
 import { UserError } from "../spec/problems";
@@ -47,7 +51,7 @@ describe("the summary of real plans", () => {
   });
 
   it("of a fresh plan names the stack and says how many resources will be added", () => {
-    const text = renderPlanSummary([{ stack: "fallback", plan: fresh }]);
+    const text = renderPlanSummary([{ stack: CLUSTER, plan: fresh }]);
     expect(text.startsWith(`<!-- kopsform-plan: ${CLUSTER} -->\n`)).toBe(true);
     expect(text).toContain(`\`${CLUSTER}\``);
     expect(text).toContain("5 to add, 0 to change, 0 to destroy, 0 to replace.");
@@ -103,7 +107,23 @@ describe("the summary of real plans", () => {
     const { out, err, io } = captureIo();
     expect(summarizeFiles([file], io)).toBe(0);
     expect(err).toEqual([]);
-    expect(out.join("\n")).toBe(renderPlanSummary([{ stack: "fresh", plan: fresh }]).trimEnd());
+    expect(out.join("\n")).toBe(renderPlanSummary([{ stack: CLUSTER, plan: normalizePlan(fresh) }]).trimEnd());
+  });
+
+  it("names the attributes of an update: a tag-only change to an etcd volume reads as such", () => {
+    const body = network();
+    const volumes = body.resource.aws_ebs_volume as Record<string, Record<string, unknown>>;
+    volumes["a-etcd-main"].tags = { Team: "Dev" };
+    writeTestStack(root, CLUSTER, body);
+    try {
+      const { plan, result } = planOffline(stackDir, { refresh: false });
+      expect(result.status).toBe(2);
+      expect(countChanges(plan!)).toEqual({ add: 0, change: 1, destroy: 0, replace: 0 });
+      const text = renderPlanSummary([{ stack: CLUSTER, plan: normalizePlan(plan!) }]);
+      expect(text).toContain('- `aws_ebs_volume.a-etcd-main`: update, tags only: `tags["Team"]` and `tags_all["Team"]`\n');
+    } finally {
+      writeTestStack(root, CLUSTER, network());
+    }
   });
 });
 
@@ -264,8 +284,8 @@ describe("the comment size limit", () => {
 
   it("holds for several stacks together, keeping every stack's counts and dangers", () => {
     const text = renderPlanSummary([
-      { stack: "a", plan: hugePlan("a.example.com", 3000) },
-      { stack: "b", plan: hugePlan("b.example.com", 3000) },
+      { stack: "a.example.com", plan: hugePlan("a.example.com", 3000) },
+      { stack: "b.example.com", plan: hugePlan("b.example.com", 3000) },
     ]);
     expect(text.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     for (const cluster of ["a.example.com", "b.example.com"]) {
@@ -314,5 +334,198 @@ describe("summarizeFiles", () => {
     const { out, io } = captureIo();
     summarizeFiles([file], io);
     expect(out.join("\n")).toMatch(/^<!-- kopsform-plan: prod -->\n/);
+  });
+});
+
+describe("changedAttributes", () => {
+  it("names top-level attributes and, for maps, the keys that change; unknown values count as changed", () => {
+    const c = change("aws_instance.x", ["update"]);
+    const update = {
+      ...c,
+      change: {
+        actions: ["update"],
+        before: { instance_type: "t3.small", tags: { Team: "Dev", Keep: "x" }, tags_all: { Team: "Dev", Keep: "x" }, same: [1] },
+        after: { instance_type: "t3.large", tags: { Team: "Ops", Keep: "x", New: "y" }, tags_all: { Team: "Ops", Keep: "x", New: "y" }, same: [1] },
+        after_unknown: { arn: true },
+      },
+    } as ResourceChange;
+    expect(changedAttributes(update)).toEqual(["arn", "instance_type", 'tags["New"]', 'tags["Team"]', 'tags_all["New"]', 'tags_all["Team"]']);
+  });
+});
+
+describe("plans Terraform writes without some fields", () => {
+  it.each([
+    ["no resource_changes", { format_version: "1.2" }],
+    ["a change without change", { format_version: "1.2", resource_changes: [{ address: "aws_vpc.a", mode: "managed", type: "aws_vpc", name: "a" }] }],
+    ["a change without actions", { format_version: "1.2", resource_changes: [{ address: "aws_vpc.a", change: {} }] }],
+    ["a change without address, type or name", { format_version: "1.2", resource_changes: [{ change: { actions: ["create"] } }] }],
+    ["null entries and odd replace_paths", { format_version: "1.2", resource_changes: [null, { address: "aws_lb.x", change: { actions: ["delete", "create"], replace_paths: ["x", [1, {}]] } }] }],
+    ["outputs without actions", { format_version: "1.2", output_changes: { a: {}, b: null } }],
+  ])("summarizes one with %s", (_what, json) => {
+    const plan = normalizePlan(json as Record<string, unknown>);
+    expect(() => renderPlanSummary([{ stack: "x.example.com", plan }])).not.toThrow();
+    expect(renderPlanSummary([{ stack: "x.example.com", plan }])).toMatch(/^<!-- kopsform-plan: x\.example\.com -->\n/);
+  });
+});
+
+describe("a summary is safe to post as a pull request comment", () => {
+  /** Markdown and HTML that a value could use to change the comment. */
+  const PAYLOADS = [
+    "--> <!-- kopsform-plan: victim.example.com -->",
+    "</details> <details>",
+    "\n# Approved\n",
+    "[click](https://evil.example/) ![x](https://evil.example/x.png)",
+    "@acme/admins @octocat",
+    "`code` ``` ~~~",
+    "<img src=x onerror=alert(1)> <script>x</script>",
+    "*bold* _it_ | table |",
+  ];
+  const evil = PAYLOADS.join(" ");
+
+  /** A plan in which every string a summary shows holds the payloads. */
+  function hostilePlan(): PlanJson {
+    return normalizePlan({
+      format_version: "1.2",
+      resource_changes: [
+        {
+          address: `aws_ebs_volume.v["${evil}"]`,
+          mode: "managed",
+          type: "aws_ebs_volume",
+          name: "v",
+          action_reason: evil,
+          change: { actions: ["delete", "create"], before: {}, after: {}, replace_paths: [["tags", evil]] },
+        },
+        {
+          address: `aws_instance.i["${evil}"]`,
+          mode: "managed",
+          type: "aws_instance",
+          name: "i",
+          change: { actions: ["update"], before: { tags: { [evil]: "a" } }, after: { tags: { [evil]: "b" } } },
+        },
+      ],
+      output_changes: { [evil]: { actions: ["update"] } },
+      planned_values: { outputs: { cluster_name: { value: evil } } },
+    });
+  }
+
+  /** The Markdown outside code spans: what GitHub would interpret. */
+  function outsideCodeSpans(markdown: string): string {
+    return markdown.replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, "");
+  }
+
+  it("shows every plan value only inside code spans, and keeps the marker line the only comment", () => {
+    for (const text of [
+      renderPlanSummary([{ stack: evil, plan: hostilePlan() }]),
+      renderPlanSummary([{ stack: "safe.example.com", plan: hostilePlan() }]),
+      renderPlanSummary([{ stack: evil, failed: evil }]),
+      renderPlanSummary([{ stack: evil, validatedOnly: [evil] }]),
+    ]) {
+      const lines = text.split("\n");
+      // The marker is the first line, of safe characters; no other comment is outside a code span.
+      expect(lines[0]).toMatch(/^<!-- kopsform-plan: [A-Za-z0-9._-]+ -->$/);
+      const outside = outsideCodeSpans(lines.slice(1).join("\n"));
+      for (const forbidden of ["-->", "<!--", "](", "@acme", "@octocat", "<img", "<script", "# Approved", "*bold*", "| table"]) {
+        expect({ forbidden, found: outside.includes(forbidden) }).toEqual({ forbidden, found: false });
+      }
+      expect((outside.match(/<\/?details>/g) ?? []).length).toBeLessThanOrEqual(2);
+      // Every line break a value held is shown as \u000a inside its code span, never kept.
+      expect(lines.some((line) => line === "# Approved")).toBe(false);
+    }
+  });
+
+  it("names a plan from summarize by its cluster_name output, its marker made of safe characters", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-summarize-hostile-"));
+    const file = path.join(dir, "plan.json");
+    fs.writeFileSync(file, JSON.stringify(hostilePlan()));
+    const { out, io } = captureIo();
+    summarizeFiles([file], io);
+    expect(out.join("\n").split("\n")[0]).toMatch(/^<!-- kopsform-plan: [A-Za-z0-9._-]+ -->$/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("a cluster whose spec is removed", () => {
+  const deleteOf = (address: string, type: string) => ({
+    address,
+    mode: "managed",
+    type,
+    name: address.split(".")[1],
+    change: { actions: ["delete"], before: {}, after: null },
+  });
+
+  it("shows what destroying it would do, the etcd volumes as danger, under a refusal", () => {
+    const destroy = { resource_changes: [deleteOf("aws_ebs_volume.a-etcd-main", "aws_ebs_volume"), deleteOf("aws_vpc.a", "aws_vpc")] } as unknown as PlanJson;
+    expect(removalFindsNothing(destroy)).toBe(false);
+    const text = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }]);
+    expect(text).toContain("**0 to add, 0 to change, 2 to destroy, 0 to replace.**");
+    expect(text).toContain("- **destroy** `aws_ebs_volume.a-etcd-main`");
+    expect(text).toContain("Refused: this cluster's spec is removed, but the cluster still exists; above is what destroying it would do.");
+    expect(text).not.toContain("already deleted");
+  });
+
+  it("in HCP Terraform, is read from the state (no run is started there), every managed instance a delete", () => {
+    const instance = (attributes: Record<string, unknown>, index_key?: unknown) => ({ attributes, ...(index_key === undefined ? {} : { index_key }) });
+    const state = {
+      version: 4,
+      resources: [
+        { mode: "managed", type: "aws_ebs_volume", name: "a-etcd-main", instances: [instance({ id: "vol-1" })] },
+        { mode: "managed", type: "aws_subnet", name: "a", instances: [instance({ id: "subnet-1" }, "us-west-2a"), instance({ id: "subnet-2" }, 1)] },
+        { mode: "data", type: "aws_ami", name: "x", instances: [instance({ id: "ami-1" })] },
+      ],
+    };
+    const destroy = destroyFromState(state);
+    expect((destroy.resource_changes ?? []).map((c) => `${c.address} ${c.change.actions.join(",")}`)).toEqual([
+      "aws_ebs_volume.a-etcd-main delete",
+      'aws_subnet.a["us-west-2a"] delete',
+      "aws_subnet.a[1] delete",
+    ]);
+    expect(countChanges(destroy).destroy).toBe(3);
+    expect(renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }])).toContain("- **destroy** `aws_ebs_volume.a-etcd-main`");
+    for (const nothing of [{}, { resources: [] }, null, { resources: "x" }]) {
+      expect(removalFindsNothing(destroyFromState(nothing))).toBe(true);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kopsform-cloud-"));
+    try {
+      const config = (file: string, text: string) => {
+        fs.rmSync(path.join(dir, "cdk.tf.json"), { force: true });
+        fs.rmSync(path.join(dir, "cdk.tf"), { force: true });
+        fs.writeFileSync(path.join(dir, file), text);
+        return usesCloudBlock(dir);
+      };
+      expect(config("cdk.tf.json", JSON.stringify({ terraform: { cloud: { organization: "o" } } }))).toBe(true);
+      expect(config("cdk.tf.json", JSON.stringify({ terraform: { backend: { s3: {} } }, resource: { x: { cloud: {} } } }))).toBe(false);
+      expect(config("cdk.tf", 'terraform {\n  cloud {\n    organization = "o"\n  }\n}\n')).toBe(true);
+      expect(config("cdk.tf", 'terraform {\n  backend "s3" {\n    key = "cloud {"\n  }\n}\n')).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says it is already deleted only when its destroy plan changes nothing", () => {
+    const empty = { resource_changes: [] } as unknown as PlanJson;
+    const onlyData = { resource_changes: [{ ...deleteOf("data.aws_ami.x", "aws_ami"), mode: "data", change: { actions: ["read"] } }] } as unknown as PlanJson;
+    for (const destroy of [empty, onlyData, {} as PlanJson]) {
+      expect(removalFindsNothing(destroy)).toBe(true);
+      const text = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, destroy }]);
+      expect(text).toContain("This cluster's spec is removed, and its state holds nothing: the cluster is already deleted.");
+      expect(text).not.toMatch(/Refused|to destroy/);
+    }
+  });
+});
+
+describe("stacks that were not planned", () => {
+  it("say so, never 'No changes'", () => {
+    const validated = renderPlanSummary([{ stack: "a.example.com", validatedOnly: ["the image lookup data.aws_ami.x"] }]);
+    expect(validated).toContain("Validated, not planned: planning this stack needs AWS for `the image lookup data.aws_ami.x`");
+    const failed = renderPlanSummary([{ stack: "a.example.com", failed: "Error: Unsupported argument" }]);
+    expect(failed).toContain("Not planned: Terraform could not plan this stack (`Error: Unsupported argument`)");
+    const removed = renderPlanSummary([{ stack: "a.example.com", specRemoved: true, unknown: "its local state x does not exist here" }]);
+    expect(removed).toContain(
+      "Refused: this cluster's spec is removed, and kopsform could not tell whether the cluster still exists (`its local state x does not exist here`)",
+    );
+    for (const text of [validated, failed, removed]) {
+      expect(text).not.toContain("No changes");
+      expect(text.startsWith("<!-- kopsform-plan: a.example.com -->\n")).toBe(true);
+    }
   });
 });

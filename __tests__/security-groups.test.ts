@@ -4,7 +4,7 @@
  * networking option kopsform supports, and for the SSH and API access variants of the spec.
  */
 import { NODE_BLOCKED_MASTER_PORTS, nodeToMasterTcpRanges } from "../modules/security-groups";
-import { NETWORKING_OPTIONS } from "../spec/schema";
+import { NETWORKING_FACTS, NETWORKING_OPTIONS } from "../spec/networking";
 import { SEED_1, SEED_2, TerraformJson, resources, synthJson } from "./helpers/cluster";
 import {
   Firewall,
@@ -108,30 +108,54 @@ function commonRows(): Row[] {
   return rows;
 }
 
-/** The overlay ports of each networking option, which must flow between members. */
+/**
+ * The flows each networking option really uses (from the upstream projects' port lists), written out
+ * here rather than read from spec/networking.ts, so that a wrong fact there fails a test.
+ */
+const OPTION_FLOWS: Readonly<Record<string, readonly Traffic[]>> = {
+  // VXLAN on 8472 (Linux's port), health checks on 4240, Hubble's peer service on 4244.
+  cilium: [udp(8472), tcp(4240), tcp(4244)],
+  // BGP on 179, IP-in-IP (protocol 4), Typha on 5473.
+  calico: [tcp(179), IPIP, tcp(5473)],
+  flannel: [udp(8472)],
+  // No overlay: pods take VPC addresses, so pod traffic is member-to-member traffic.
+  "amazon-vpc-routed-eni": [tcp(8080), udp(53)],
+  // kopeio's agent uses the IANA VXLAN port.
+  "kopeio-vxlan": [udp(4789)],
+  weave: [tcp(6783), udp(6783), udp(6784)],
+  cni: [],
+};
+
+/** The option's flows, in both directions between every pair of masters and nodes. */
 function networkingRows(networking: string): Row[] {
+  const flows = OPTION_FLOWS[networking];
+  if (!flows) {
+    throw new Error(`no flows listed for networking ${networking}; add them to OPTION_FLOWS`);
+  }
   const rows: Row[] = [];
-  const between = (pairs: readonly (readonly [Role, Role])[], traffic: readonly Traffic[]) =>
-    pairs.forEach(([from, to]) => traffic.forEach((t) => rows.push([from, to, t, true])));
-  const nodePairs = [
+  const pairs = [
     ["nodes", "nodes"],
     ["nodes", "masters"],
     ["masters", "nodes"],
+    ["masters", "masters"],
   ] as const;
-  if (networking === "kopeio-vxlan") {
-    between(nodePairs, [udp(4789)]);
-  }
-  if (["flannel", "canal", "cilium"].includes(networking)) {
-    between(nodePairs, [udp(8472)]);
-  }
-  if (networking === "weave") {
-    between(nodePairs, [tcp(6783), udp(6783), udp(6784)]);
-  }
-  // IP-in-IP: calico and kube-router tunnel with it; for every other option nodes may not send it to masters.
-  rows.push(["nodes", "masters", IPIP, ["calico", "kube-router"].includes(networking)]);
+  pairs.forEach(([from, to]) => flows.forEach((t) => rows.push([from, to, t, true])));
+  // IP-in-IP: calico tunnels with it; for every other option nodes may not send it to masters.
+  rows.push(["nodes", "masters", IPIP, networking === "calico"]);
   rows.push(["nodes", "nodes", IPIP, true]);
   return rows;
 }
+
+describe("the networking facts the firewall and the README read", () => {
+  it.each(NETWORKING_OPTIONS.map((n) => [n]))("list the flows %s really uses", (networking) => {
+    const asTraffic = NETWORKING_FACTS[networking].flows.map((f) =>
+      f.protocol === "ipip" ? trafficLabel(IPIP) : trafficLabel({ protocol: f.protocol, port: f.port ?? 0 }),
+    );
+    // The VPC CNI's rows are ordinary member traffic, not flows of its own.
+    const expected = networking === "amazon-vpc-routed-eni" ? [] : OPTION_FLOWS[networking].map(trafficLabel);
+    expect(asTraffic.sort()).toEqual(expected.sort());
+  });
+});
 
 const label = ([from, to, traffic, reachable]: Row) =>
   `${peerLabel(from)} -> ${peerLabel(to)} ${trafficLabel(traffic)}: ${reachable ? "reachable" : "blocked"}`;
@@ -220,7 +244,7 @@ describe.each(NETWORKING_OPTIONS.map((n) => [n]))("reachability with networking 
       .map((r) => `${r.protocol} ${r.fromPort}-${r.toPort}`)
       .sort();
     const expected = ["tcp 1-2378", "tcp 2384-3993", "tcp 3998-4000", "tcp 4005-65535", "udp 1-65535"];
-    if (networking === "calico" || networking === "kube-router") {
+    if (networking === "calico") {
       expected.unshift("4 0-65535");
     }
     expect(fromNodes).toEqual(expected.sort());

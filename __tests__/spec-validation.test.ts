@@ -72,7 +72,7 @@ describe.each([
   ["a DNS zone that does not hold the cluster", { ...base, dnsZone: "example.org" }, "dnsZone", /does not contain the cluster name hacluster.example.com/],
   ["a DNS zone that is not a DNS name", { ...base, dnsZone: "not a zone" }, "dnsZone", /is not a valid DNS zone/],
   ["an unknown topology", { ...base, topology: "hybrid" }, "topology", /"hybrid" is not one of: public, private/],
-  ["an unknown networking", { ...base, networking: "contiv" }, "networking", /"contiv" is not one of: kubenet, kopeio-vxlan/],
+  ["an unknown networking", { ...base, networking: "contiv" }, "networking", /"contiv" is not a networking option kopsform installs; kopsform installs cilium, calico/],
   ["an image that is neither an AMI nor owner/name", { ...base, image: "debian" }, "image", /"debian" is not an image/],
   ["SSH from anywhere without the opt-in", { ...base, sshAccess: ["0.0.0.0/0"] }, "sshAccess", /opens SSH \(port 22\) to the whole internet.*allowSshFromAnywhere/],
   ["a malformed access CIDR", { ...base, adminAccess: ["10.0.0.1"] }, "adminAccess[0]", /"10.0.0.1" is not a CIDR/],
@@ -96,6 +96,9 @@ describe.each([
   ["a subnet CIDR outside the network", { ...base, subnets: [{ zone: "us-west-2a", type: "public", cidr: "10.9.0.0/20" }] }, "subnets", /outside networkCidr/],
   ["overlapping subnets", { ...base, subnets: [{ zone: "us-west-2a", type: "public", cidr: "172.20.64.0/19" }] }, "subnets", /: public subnet 172.20.64.0\/19 of us-west-2b overlaps the public subnet 172.20.64.0\/19 of us-west-2a; give one of them a different cidr\.$/],
   ["SSH from anywhere spelt another way", { ...base, sshAccess: ["0::/0"] }, "sshAccess", /0::\/0 opens SSH \(port 22\) to the whole internet/],
+  ["SSH from two halves of the internet", { ...base, sshAccess: ["0.0.0.0/1", "128.0.0.0/1"] }, "sshAccess", /0\.0\.0\.0\/1, 128\.0\.0\.0\/1 together open SSH \(port 22\) to the whole internet, as 0\.0\.0\.0\/0 would/],
+  ["SSH from every public address, the private ones left out", { ...base, sshAccess: ["1.0.0.0/8", "2.0.0.0/7", "4.0.0.0/6", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/3", "96.0.0.0/6", "100.0.0.0/10", "100.128.0.0/9", "101.0.0.0/8", "102.0.0.0/7", "104.0.0.0/5", "112.0.0.0/5", "120.0.0.0/6", "124.0.0.0/7", "126.0.0.0/8", "128.0.0.0/3", "160.0.0.0/5", "168.0.0.0/8", "169.0.0.0/9", "169.128.0.0/10", "169.192.0.0/11", "169.224.0.0/12", "169.240.0.0/13", "169.248.0.0/14", "169.252.0.0/15", "169.255.0.0/16", "170.0.0.0/7", "172.0.0.0/12", "172.32.0.0/11", "172.64.0.0/10", "172.128.0.0/9", "173.0.0.0/8", "174.0.0.0/7", "176.0.0.0/4", "192.0.1.0/24", "192.0.3.0/24", "192.0.4.0/22", "192.0.8.0/21", "192.0.16.0/20", "192.0.32.0/19", "192.0.64.0/18", "192.0.128.0/17", "192.1.0.0/16", "192.2.0.0/15", "192.4.0.0/14", "192.8.0.0/13", "192.16.0.0/12", "192.32.0.0/11", "192.64.0.0/10", "192.128.0.0/11", "192.160.0.0/13", "192.169.0.0/16", "192.170.0.0/15", "192.172.0.0/14", "192.176.0.0/12", "192.192.0.0/10", "193.0.0.0/8", "194.0.0.0/7", "196.0.0.0/7", "198.0.0.0/12", "198.16.0.0/15", "198.20.0.0/14", "198.24.0.0/13", "198.32.0.0/11", "198.64.0.0/11", "198.96.0.0/12", "198.112.0.0/13", "198.120.0.0/14", "198.124.0.0/15", "198.126.0.0/16", "198.127.0.0/16", "198.128.0.0/9", "199.0.0.0/8", "200.0.0.0/7", "202.0.0.0/8", "203.0.0.0/18", "203.0.64.0/19", "203.0.96.0/20", "203.0.112.0/24", "203.0.114.0/23", "203.0.116.0/22", "203.0.120.0/21", "203.0.128.0/17", "203.1.0.0/16", "203.2.0.0/15", "203.4.0.0/14", "203.8.0.0/13", "203.16.0.0/12", "203.32.0.0/11", "203.64.0.0/10", "203.128.0.0/9", "204.0.0.0/6", "208.0.0.0/4", "198.51.0.0/18", "198.51.64.0/19", "198.51.96.0/22", "198.51.101.0/24", "198.51.102.0/23", "198.51.104.0/21", "198.51.112.0/20", "198.51.128.0/17", "198.52.0.0/14", "198.56.0.0/13", "198.48.0.0/15", "198.50.0.0/16"] }, "sshAccess", /together open SSH \(port 22\) to the whole internet/],
+  ["SSH from the whole global IPv6 space in two halves", { ...base, sshAccess: ["2000::/4", "3000::/4"] }, "sshAccess", /together open SSH/],
   ["an IPv6 access CIDR with host bits", { ...base, adminAccess: ["2001:db8::1/64"] }, "adminAccess[0]", /"2001:db8::1\/64" has host bits set/],
   ["a malformed IPv6 access CIDR", { ...base, sshAccess: [":::/64"] }, "sshAccess[0]", /":::\/64" is not a CIDR/],
   ["an access CIDR listed twice", { ...base, adminAccess: ["203.0.113.0/24", "203.0.113.0/24"] }, "adminAccess", /lists 203.0.113.0\/24 twice; list each once/],
@@ -112,7 +115,18 @@ describe.each([
   ["a node group named like ours", { ...base, nodeGroups: [{ name: "nodes", minSize: 0, maxSize: 2 }] }, "nodeGroups[0].name", /kopsform makes itself/],
   ["a node group with min above max", { ...base, nodeGroups: [{ name: "gpu", minSize: 3, maxSize: 2 }] }, "nodeGroups[0].minSize", /3 is larger than maxSize 2/],
   ["a cloud backend with both workspace forms", { ...base, backend: { type: "cloud", organization: "acme", workspace: "a", workspaceTags: ["b"] } }, "backend", /exactly one of workspace or workspaceTags/],
-  ["an absolute local state path", { ...base, backend: { type: "local", path: "/var/state.tfstate" } }, "backend.path", /must be a relative path/],
+  ["an absolute local state path", { ...base, backend: { type: "local", path: "/var/state.tfstate" } }, "backend.path", /is not a state file inside the project: give a relative path/],
+  ["a local state path that leaves the project", { ...base, backend: { type: "local", path: "state/../../outside.tfstate" } }, "backend.path", /without \.\./],
+  ["a cloud label AWS's IAM and CloudWatch Logs refuse", { ...base, cloudLabels: { Owner: "Doe, John" } }, "cloudLabels.Owner", /has ",", which IAM roles and CloudWatch Logs .* refuse/],
+  ["a cloud label with a dollar sign", { ...base, cloudLabels: { Cost: "$5" } }, "cloudLabels.Cost", /has "\$"/],
+  ["a cloud label with an emoji", { ...base, cloudLabels: { Mood: "🚀" } }, "cloudLabels.Mood", /has "🚀"/],
+  ["a line break in a value", { ...base, etcdKmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/x\n" }, "etcdKmsKeyId", /control character \(U\+000A, a line break\)/],
+  ["cdktf's token marker in a value", { ...base, cloudLabels: { Team: "${TfToken[TOKEN.1]}" } }, "cloudLabels.Team", /cdktf's marker for a reference/],
+  ["a KMS key that is not an ARN", { ...base, etcdKmsKeyId: "my-key" }, "etcdKmsKeyId", /is not a KMS key ARN/],
+  ["an access-log bucket that is not a bucket name", { ...base, apiAccessLogsBucket: "My_Bucket" }, "apiAccessLogsBucket", /is not an S3 bucket name/],
+  ["an image name AWS cannot hold", { ...base, image: "123456789012/ubuntu-*" }, "image", /is not an AMI name.*no wildcards/],
+  ["a CIDR with whitespace", { ...base, sshAccess: [" 203.0.113.0/24"] }, "sshAccess[0]", /is not a CIDR/],
+  ["an S3 state key with a leading slash", { ...base, backend: { type: "s3", bucket: "state-bucket", key: "/state.tfstate" } }, "backend.key", /without a leading or trailing slash/],
   ["an unknown backend", { ...base, backend: { type: "gcs" } }, "backend.type", /"gcs" is not one of: local, s3, cloud/],
   ["flow logs on a shared VPC", { ...base, vpc: "vpc-12345678", networkCidr: "172.20.0.0/16", flowLogs: true, subnets: base.zones.map((zone) => ({ zone, type: "public", id: "subnet-12345678" })) }, "flowLogs", /does not manage the shared VPC/],
 ])("refuses %s", (_what, fields, field, pattern) => {
@@ -212,6 +226,12 @@ describe("defaults", () => {
     expect(validSpec(base).spec.image).toEqual({ kind: "default" });
   });
 
+  it("accepts large SSH ranges that leave most of the internet out, and two halves with the opt-in", () => {
+    expect(problemsOf({ ...base, sshAccess: ["0.0.0.0/1"] })).toEqual([]);
+    expect(problemsOf({ ...base, sshAccess: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] })).toEqual([]);
+    expect(problemsOf({ ...base, sshAccess: ["0.0.0.0/1", "128.0.0.0/1"], allowSshFromAnywhere: true })).toEqual([]);
+  });
+
   it("accepts SSH from anywhere only with the named opt-in", () => {
     expect(validSpec({ ...base, sshAccess: ["0.0.0.0/0"], allowSshFromAnywhere: true }).spec.sshAccess).toEqual(["0.0.0.0/0"]);
   });
@@ -264,7 +284,7 @@ describe("what Kubernetes needs of the spec", () => {
   });
 
   it("records any deployed version as it is, even one outside what kopsform installs", () => {
-    const problems = problemsOf({ ...base, kubernetesVersion: "1.31.2", deployedKubernetesVersion: "1.30.6" });
+    const problems = problemsOf({ ...base, kubernetesVersion: "1.32.2", deployedKubernetesVersion: "1.31.6" });
     expect(problems).toEqual([]);
   });
 });

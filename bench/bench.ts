@@ -103,7 +103,7 @@ function main(): void {
   const synth = (configDir: string) => (i: number, name: string) =>
     measure(node, [kopsform, "synth", "--config-dir", configDir, "--output", out(name, i)], work);
   const rounds = [
-    { name: "floor", what: "an empty cdktf app (one empty stack) in the same node_modules", run: (i: number, name: string) => measure(node, [path.join(ROOT, "bench", "floor.js"), out(name, i)], work) },
+    { name: "floor", what: "an empty cdktf app (one empty stack) in the same node_modules", run: (i: number, name: string) => measure(node, [path.join(ROOT, "dist", "floor.js"), out(name, i)], work) },
     { name: "kopsform synth", what: "the seed's first example (3 masters, private)", run: synth(seedDir) },
     { name: "kopsform synth, 10 clusters", what: "a fleet of 10 such clusters in one config directory", run: synth(fleet10) },
     { name: "kopsform synth, 50 clusters", what: "a fleet of 50", run: synth(fleet50) },

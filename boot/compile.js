@@ -7,8 +7,8 @@
 const fs = require("fs");
 const path = require("path");
 
-/** What goes to instances: the scripts and units, never this compiler or its output. */
-const INCLUDED = /^(lib\.sh|loader\.sh|master\.sh|node\.sh|steps\/[^/]+\.sh|timers\/[^/]+\.sh|bin\/[^/.]+|systemd\/[^/]+\.(service|timer))$/;
+/** What goes to instances: the scripts, units and the add-ons' pins, never this compiler or its output. */
+const INCLUDED = /^(addons\/pins\.tsv|lib\.sh|loader\.sh|master\.sh|node\.sh|steps\/[^/]+\.sh|timers\/[^/]+\.sh|bin\/[^/.]+|systemd\/[^/]+\.(service|timer))$/;
 
 function collect(dir, prefix = "") {
   const found = [];

@@ -25,6 +25,10 @@ export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5
 
 LOG_TAG="${LOG_TAG:-${0##*/}}"
 mkdir -p "${KOPSFORM_LOG%/*}" "$KOPSFORM_STATE"
+# The boot log is root's only: a failing tool's output (kubeadm's, say) may name a secret.
+if (umask 077 && : >>"$KOPSFORM_LOG") 2>/dev/null; then
+  chmod 0600 "$KOPSFORM_LOG" 2>/dev/null || true
+fi
 
 # log MESSAGE: one timestamped line to stderr (the journal) and to the boot log.
 log() {

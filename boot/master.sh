@@ -33,6 +33,8 @@ source "$HERE/steps/kubernetes-pki.sh"
 source "$HERE/steps/kubelet.sh"
 # shellcheck source=steps/kubeadm.sh
 source "$HERE/steps/kubeadm.sh"
+# shellcheck source=steps/addons.sh
+source "$HERE/steps/addons.sh"
 
 main() {
   load_cluster_env CLUSTER_NAME ROLE ETCD_MEMBER KMS_KEY KUBERNETES_VERSION \
@@ -62,7 +64,8 @@ main() {
   ensure_kubernetes_pki         # 10. the cluster's CAs (create-once) where kubeadm expects them
   run_control_plane             # 11. this master's control plane (kubeadm's phases), on its etcd
   run_cluster_wide_once         # 12. the cluster-wide steps, once for the cluster
-  systemctl start kopsform-join-token.timer
+  systemctl start kopsform-join-token.timer # before the add-ons: a failing add-on must not stop the token's renewal
+  apply_addons "$ADMIN_CONF"    # 13. the pinned add-ons (cloud controller, pod network, ...), once per version
   log "master $ETCD_MEMBER is up: etcd main and events healthy, the control plane ready"
 }
 

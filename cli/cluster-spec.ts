@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseSpecText } from "../spec/load";
+import { parseSpecText, readSpecFile } from "../spec/load";
 import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
 
@@ -45,17 +45,6 @@ export function listSpecNames(configDir: string): string[] {
 /** Reads and validates the spec of cluster `name`; a {@link UserError} names every problem. */
 export function loadClusterSpec(configDir: string, name: string): ValidatedSpec & { readonly file: string } {
   const file = specFileOf(configDir, name);
-  let text: string;
-  try {
-    if (!fs.statSync(file).isFile()) {
-      throw new UserError([`${file}: is not a file; a cluster spec is a YAML file.`]);
-    }
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    if (e instanceof UserError) {
-      throw e;
-    }
-    throw new UserError([`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check its permissions.`]);
-  }
-  return { ...parseSpecText(text, file), file };
+  // Bounded and one line per problem: a FIFO, a device or a huge file is refused unread (spec/load.ts).
+  return { ...parseSpecText(readSpecFile(file), file), file };
 }

@@ -4,10 +4,9 @@
  */
 import * as path from "path";
 import YAML from "yaml";
-import { parseSpecText } from "../spec/load";
+import { parseSpecText, readSpecFile } from "../spec/load";
 import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
-import * as fs from "fs";
 import { listSpecNames, specFileOf } from "./cluster-spec";
 import { Io, UsageError } from "./io";
 import { table } from "./validate-cluster";
@@ -34,7 +33,7 @@ export function getClusters(o: GetClustersOptions, io: Io): number {
   for (const name of names) {
     try {
       const file = specFileOf(o.configDir, name);
-      specs.push(parseSpecText(fs.readFileSync(file, "utf8"), file));
+      specs.push(parseSpecText(readSpecFile(file), file));
     } catch (e) {
       if (!(e instanceof UserError)) {
         throw e;

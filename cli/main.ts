@@ -4,12 +4,15 @@
  */
 import { Command, CommanderError } from "commander";
 import { DEFAULT_CONFIG_DIR, DEFAULT_OUTPUT_DIR } from "../spec/defaults";
-import { UserError } from "../spec/problems";
+import { UserError, printable } from "../spec/problems";
 import { addCreateClusterCommand, normalizeBooleanFlags } from "./create-cluster";
 import { addDay2Commands } from "./day2-commands";
 import { addImportKopsCommand } from "./import-kops";
+import { describeSystemError } from "./errors";
+import { Interrupted } from "./interrupt";
 import { Io, UsageError, processIo } from "./io";
 import { kopsPointer } from "./kops-pointers";
+import { version as VERSION } from "../package.json";
 
 /** Exit codes of the contract in DESIGN.md. */
 export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
@@ -18,6 +21,7 @@ export const EXIT = { ok: 0, invalidInput: 1, usage: 2 } as const;
 function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command("kopsform")
     .description("kops-style highly available Kubernetes clusters on AWS, as plain Terraform (CDKTF).")
+    .version(VERSION, "-V, --version", "print kopsform's version")
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -55,18 +59,32 @@ function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
     .option("--summary <file>", "write the summary of all stacks to this file")
     .option("--provider-mirror <dir>", "filesystem mirror of the AWS provider (default $KOPSFORM_TF_MIRROR)")
     .option("--allow-etcd-member-removal", "accept a plan that destroys etcd volumes (retired members' volumes are forgotten and need no flag)")
+    .option(
+      "--removed-spec <file>",
+      "a spec the change removes, as it was before (CI passes those of a pull request or push): the destruction " +
+        "of its cluster is planned and shown, and refused (exit 1) unless its state is empty; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText("after", "\nExit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes, 1 error.")
     .action(
-      async (o: { output: string; offline?: boolean; summary?: string; providerMirror?: string; allowEtcdMemberRemoval?: boolean }) => {
+      async (o: {
+        output: string;
+        offline?: boolean;
+        summary?: string;
+        providerMirror?: string;
+        allowEtcdMemberRemoval?: boolean;
+        removedSpec?: string[];
+      }) => {
         const { plan } = await import("./plan");
         setExitCode(
-          plan(
+          await plan(
             {
               output: o.output,
               offline: !!o.offline,
               summary: o.summary,
               providerMirror: o.providerMirror,
               allowEtcdMemberRemoval: !!o.allowEtcdMemberRemoval,
+              removedSpecs: o.removedSpec ?? [],
             },
             io,
           ),
@@ -110,7 +128,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return EXIT.usage;
     }
     if (e instanceof UserError) {
-      e.lines.forEach((line) => io.err(line));
+      e.lines.forEach((line) => io.err(printable(line)));
+      return EXIT.invalidInput;
+    }
+    if (e instanceof Interrupted) {
+      io.err(`kopsform: ${e.message}: stopped, nothing more planned.`);
+      return e.exitCode;
+    }
+    // A full disk, a read-only output, a path that is a file: the user's to fix, in one line.
+    const system = describeSystemError(e);
+    if (system) {
+      io.err(system);
       return EXIT.invalidInput;
     }
     throw e;

@@ -2,10 +2,15 @@
  * The Markdown summary of Terraform plans that a pull request shows: per stack, the picture of its
  * masters before and after when the plan changes them, the counts, then what would destroy or replace
  * something that holds cluster state or keeps the API available, the changes counted by kind, then
- * every change. Written by `kopsform plan --summary`, `kopsform summarize` and CI (one comment per
- * stack).
+ * every change, an update with the attributes it changes. A stack that was not planned says why: validated
+ * only (offline, it needs AWS for a lookup), its plan failed, or its spec is gone. Written by
+ * `kopsform plan --summary`, `kopsform summarize` and CI (one comment per stack).
+ *
+ * Every value taken from a plan reaches the Markdown through cli/markdown.ts (code spans, a marker of
+ * safe characters), so that a comment shows what the plan holds and nothing a value could make of it.
  */
 import { PlanJson, ResourceChange } from "./terraform";
+import { code, codeList, markerName } from "./markdown";
 import { countsByKind, kindsTable } from "./plan-kinds";
 import { mastersChange, mastersChangeMarkdown } from "./plan-picture";
 import { markdownValue } from "../spec/kops/report";
@@ -14,11 +19,23 @@ import { render } from "../templates";
 /** GitHub refuses issue and pull request comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
-/** One plan to summarize, with the stack name to use when the plan has no `cluster_name` output. */
+/** One plan to summarize, and the stack it belongs to (the name its summary shows and is found by). */
 export interface StackPlan {
   readonly stack: string;
   readonly plan: PlanJson;
 }
+
+/**
+ * What a summary reports of one stack: its plan; or that it was only validated (planning it needs
+ * AWS, for the lookups named); or that planning it failed (with Terraform's first error line); or
+ * that its spec is gone, with what destroying the cluster would do (nothing, when its state is empty),
+ * or why that could not be told.
+ */
+export type StackReport =
+  | StackPlan
+  | { readonly stack: string; readonly validatedOnly: readonly string[] }
+  | { readonly stack: string; readonly failed: string }
+  | { readonly stack: string; readonly specRemoved: true; readonly destroy?: PlanJson; readonly unknown?: string };
 
 /**
  * Resource counts of a plan. A replacement is counted once, as `replace`, and not also as an add and
@@ -71,6 +88,14 @@ export function changeAction(change: ResourceChange): ChangeAction | undefined {
     return "update";
   }
   return undefined;
+}
+
+/**
+ * True when a removed cluster's destroy plan changes nothing: its state holds no resource (the
+ * cluster was deleted, or never applied). Any planned action at all counts as something left.
+ */
+export function removalFindsNothing(destroy: PlanJson): boolean {
+  return (destroy.resource_changes ?? []).every((change) => changeAction(change) === undefined);
 }
 
 /** Adds, changes, destroys and replacements of a plan's managed resources. */
@@ -196,26 +221,133 @@ export function stackNameOf(plan: PlanJson, fallback: string): string {
 function changedOutputs(plan: PlanJson): string[] {
   const changes = (plan.output_changes ?? {}) as Record<string, { actions?: readonly string[] }>;
   return Object.entries(changes)
-    .filter(([, c]) => (c.actions ?? []).some((a) => a !== "no-op"))
+    .filter(([, c]) => (c?.actions ?? []).some((a) => a !== "no-op"))
     .map(([name]) => name)
     .sort();
 }
 
-/** Everything the template shows of one stack; `detailsShown` limits the list of changes. */
-function stackContext(entry: StackPlan, detailsShown: number) {
-  const counts = countChanges(entry.plan);
-  const changes = (entry.plan.resource_changes ?? []).flatMap((change) => {
+/**
+ * The attributes an update changes: top-level attributes, and for maps (tags) the keys that change
+ * (`tags["Team"]`). A value that is only known after apply counts as changed.
+ */
+export function changedAttributes(change: ResourceChange): string[] {
+  const before = asObject(change.change.before);
+  const after = asObject(change.change.after);
+  const unknown = asObject(change.change.after_unknown);
+  const changed: string[] = [];
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(unknown)])].sort()) {
+    if (unknown[key] === true) {
+      changed.push(key);
+      continue;
+    }
+    if (equal(before[key], after[key]) && !holdsTrue(unknown[key])) {
+      continue;
+    }
+    // A map that is absent on one side (no tags yet) compares as empty.
+    const [b, a] = [before[key] ?? (isMap(after[key]) ? {} : undefined), after[key] ?? (isMap(before[key]) ? {} : undefined)];
+    if (isMap(b) && isMap(a) && !holdsTrue(unknown[key])) {
+      for (const sub of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+        if (!equal(b[sub], a[sub])) {
+          changed.push(`${key}[${JSON.stringify(sub)}]`);
+        }
+      }
+    } else {
+      changed.push(key);
+    }
+  }
+  return changed;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** A map of scalars (tags): its keys are worth naming one by one. */
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => v === null || typeof v !== "object");
+}
+
+function holdsTrue(value: unknown): boolean {
+  return value === true || (value !== null && typeof value === "object" && Object.values(value).some(holdsTrue));
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b) && (a === undefined) === (b === undefined);
+}
+
+/** What the list of all changes says of one change, in Markdown. */
+function describeChange(change: ResourceChange, action: ChangeAction): string {
+  if (action !== "update") {
+    return action;
+  }
+  const attributes = changedAttributes(change);
+  if (attributes.length === 0) {
+    return "update";
+  }
+  const tagsOnly = attributes.every((a) => /^tags(_all)?(\[|$)/.test(a));
+  return `update${tagsOnly ? ", tags only" : ""}: ${codeList(attributes)}`;
+}
+
+/** Everything the template shows of one stack, every plan value already Markdown-safe; `detailsShown` limits the list of changes. */
+function stackContext(entry: StackReport, detailsShown: number) {
+  const context = {
+    marker: markerName(entry.stack),
+    nameMd: code(entry.stack),
+    planned: false,
+    validatedOnlyMd: "",
+    failed: false,
+    failedMd: "",
+    specRemoved: false,
+    removedGone: false,
+    removedExists: false,
+    removedUnknownMd: "",
+    counts: { add: 0, change: 0, destroy: 0, replace: 0 },
+    noChanges: true,
+    outputsMd: [] as string[],
+    danger: [] as { action: string; addressMd: string; what: string; reasonMd: string; forcedByMd: string }[],
+    changes: [] as { addressMd: string; whatMd: string }[],
+    totalChanges: 0,
+    omitted: 0,
+  };
+  if ("validatedOnly" in entry) {
+    return { ...context, validatedOnlyMd: codeList(entry.validatedOnly) };
+  }
+  if ("failed" in entry) {
+    return { ...context, failed: true, failedMd: entry.failed ? code(entry.failed) : "" };
+  }
+  if ("specRemoved" in entry) {
+    const removed = { ...context, specRemoved: true };
+    if (!entry.destroy) {
+      return { ...removed, removedUnknownMd: code(entry.unknown ?? "no plan") };
+    }
+    if (removalFindsNothing(entry.destroy)) {
+      return { ...removed, removedGone: true };
+    }
+    return { ...plannedContext(entry.destroy, context, detailsShown), specRemoved: true, removedExists: true };
+  }
+  return plannedContext(entry.plan, context, detailsShown);
+}
+
+/** The context of a planned stack. */
+function plannedContext<T extends object>(plan: PlanJson, context: T, detailsShown: number) {
+  const changes = (plan.resource_changes ?? []).flatMap((change) => {
     const action = changeAction(change);
-    return action ? [{ address: change.address, action }] : [];
+    return action ? [{ addressMd: code(change.address), whatMd: describeChange(change, action) }] : [];
   });
-  const danger = dangerousChanges(entry.plan).map((d) => ({ ...d, reason: d.reason ?? "", forcedBy: [...d.forcedBy] }));
   const shown = changes.slice(0, detailsShown);
   return {
-    name: stackNameOf(entry.plan, entry.stack),
-    counts,
+    ...context,
+    planned: true,
+    counts: countChanges(plan),
     noChanges: changes.length === 0,
-    outputs: changedOutputs(entry.plan),
-    danger,
+    outputsMd: changedOutputs(plan).map(code),
+    danger: dangerousChanges(plan).map((d) => ({
+      action: d.action,
+      addressMd: code(d.address),
+      what: d.what,
+      reasonMd: d.reason ? code(d.reason) : "",
+      forcedByMd: d.forcedBy.length > 0 ? codeList(d.forcedBy) : "",
+    })),
     changes: shown,
     totalChanges: changes.length,
     omitted: changes.length - shown.length,
@@ -238,8 +370,11 @@ interface ShapeParts {
   readonly kindsMd: string;
 }
 
-/** The parts of {@link ShapeParts} for one stack's plan. */
-function shapeParts(plan: PlanJson): ShapeParts {
+/** The parts of {@link ShapeParts} for one stack's plan (none for a stack without a plan). */
+function shapeParts(plan: PlanJson | undefined): ShapeParts {
+  if (!plan) {
+    return { pictureMd: "", headlineMd: "", kindsMd: "" };
+  }
   const masters = mastersChange(plan);
   return {
     pictureMd: masters ? mastersChangeMarkdown(masters, true) : "",
@@ -264,7 +399,7 @@ function largest(high: number, ok: (n: number) => boolean): number {
 }
 
 /**
- * The Markdown summary of `plans`, one section per stack, each starting with the marker
+ * The Markdown summary of `reports`, one section per stack, each starting with the marker
  * `<!-- kopsform-plan: NAME -->` by which CI finds and updates its comment; a stack whose masters
  * change shows them first, before and after, and a stack with changes counts them by kind between
  * its dangerous changes and the list of them all.
@@ -277,14 +412,15 @@ function largest(high: number, ok: (n: number) => boolean): number {
  * the limit, some 300 of them, could still be longer.)
  * @param limit @default {@link GITHUB_COMMENT_LIMIT}
  */
-export function renderPlanSummary(plans: readonly StackPlan[], limit: number = GITHUB_COMMENT_LIMIT): string {
-  const totalChanges = plans.map((p) => (p.plan.resource_changes ?? []).filter((c) => changeAction(c)).length);
-  const shapes = plans.map((p) => shapeParts(p.plan));
+export function renderPlanSummary(reports: readonly StackReport[], limit: number = GITHUB_COMMENT_LIMIT): string {
+  const planOf = (r: StackReport) => ("plan" in r ? r.plan : "specRemoved" in r ? r.destroy : undefined);
+  const totalChanges = reports.map((r) => (planOf(r)?.resource_changes ?? []).filter((c) => changeAction(c)).length);
+  const shapes = reports.map((r) => shapeParts(planOf(r)));
   // `budget` entries of the change lists in all, given to the stacks in order; the first `pictures`
   // stacks draw their masters, the first `tables` count their changes by kind.
   const renderWith = (budget: number, pictures: number, tables: number): string => {
     let left = budget;
-    const stacks = plans.map((entry, i) => {
+    const stacks = reports.map((entry, i) => {
       const shown = Math.min(left, totalChanges[i]);
       left -= shown;
       return {
@@ -295,7 +431,7 @@ export function renderPlanSummary(plans: readonly StackPlan[], limit: number = G
     });
     return render("plan-summary.md.hbs", { stacks });
   };
-  const all = plans.length;
+  const all = reports.length;
   const fits = (budget: number, pictures: number, tables: number) => renderWith(budget, pictures, tables).length <= limit;
   const full = renderWith(Infinity, all, all);
   if (full.length <= limit) {
@@ -310,4 +446,54 @@ export function renderPlanSummary(plans: readonly StackPlan[], limit: number = G
     return renderWith(0, largest(all, (pictures) => fits(0, pictures, all)), all);
   }
   return renderWith(0, 0, largest(all, (tables) => fits(0, 0, tables)));
+}
+
+/**
+ * A plan's JSON with every field kopsform reads in the shape it expects. Terraform leaves fields out
+ * in some cases (no `resource_changes` without changes, no `before` for a create, no `replace_paths`,
+ * no `output_changes`), and a plan from elsewhere may lack more: what is missing reads as absent,
+ * never as a crash.
+ */
+export function normalizePlan(json: Record<string, unknown>): PlanJson {
+  const object = (value: unknown): Record<string, unknown> | undefined =>
+    value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+  const changes = (Array.isArray(json.resource_changes) ? json.resource_changes : []).flatMap((raw): ResourceChange[] => {
+    const c = object(raw);
+    if (!c) {
+      return [];
+    }
+    const change = object(c.change) ?? {};
+    const address = text(c.address) ?? `${text(c.type) ?? "unknown"}.${text(c.name) ?? "unknown"}`;
+    const [type, ...rest] = address.replace(/^(module\.[^.]+\.)+/, "").replace(/^data\./, "").split(".");
+    const replacePaths = Array.isArray(change.replace_paths)
+      ? change.replace_paths.filter((p): p is (string | number)[] => Array.isArray(p) && p.every((s) => typeof s === "string" || typeof s === "number"))
+      : undefined;
+    return [
+      {
+        address,
+        mode: c.mode === "data" ? "data" : "managed",
+        type: text(c.type) ?? type,
+        name: text(c.name) ?? rest.join("."),
+        change: {
+          actions: Array.isArray(change.actions) ? change.actions.filter((a): a is string => typeof a === "string") : [],
+          before: change.before ?? null,
+          after: change.after ?? null,
+          after_unknown: change.after_unknown ?? {},
+          ...(replacePaths ? { replace_paths: replacePaths } : {}),
+        },
+        ...(text(c.action_reason) ? { action_reason: text(c.action_reason) } : {}),
+        ...(text(c.deposed) ? { deposed: text(c.deposed) } : {}),
+      },
+    ];
+  });
+  const planned = object(json.planned_values);
+  const outputs = object(planned?.outputs);
+  return {
+    ...json,
+    format_version: text(json.format_version) ?? "",
+    resource_changes: changes,
+    planned_values: { outputs: (outputs ?? {}) as Record<string, { value?: unknown }> },
+    output_changes: object(json.output_changes) ?? {},
+  };
 }

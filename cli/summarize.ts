@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserError } from "../spec/problems";
 import { Io, UsageError } from "./io";
-import { StackPlan, renderPlanSummary } from "./plan-summary";
+import { StackPlan, normalizePlan, renderPlanSummary, stackNameOf } from "./plan-summary";
 import { PlanJson } from "./terraform";
 
 /** How to make the file this command reads, said in every error about one. */
@@ -30,7 +30,7 @@ export function summarizeFiles(files: readonly string[], io: Io): number {
     if (typeof read === "string") {
       problems.push(read);
     } else {
-      plans.push({ stack: path.basename(file).replace(/\.json$/i, ""), plan: read });
+      plans.push({ stack: stackNameOf(read, path.basename(file).replace(/\.json$/i, "")), plan: read });
     }
   }
   if (problems.length > 0) {
@@ -47,7 +47,9 @@ function readPlanFile(file: string): PlanJson | string {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    return `${file}: cannot read the file (${code}); ${HOW_TO_MAKE_ONE}.`;
+    return code === "EISDIR"
+      ? `${file}: is a directory; ${HOW_TO_MAKE_ONE}.`
+      : `${file}: cannot read the file (${code}); ${HOW_TO_MAKE_ONE}.`;
   }
   let json: unknown;
   try {
@@ -59,7 +61,7 @@ function readPlanFile(file: string): PlanJson | string {
   if (!isPlanJson(json)) {
     return `${file}: JSON, but not a Terraform plan (no format_version with planned_values or resource_changes); ${HOW_TO_MAKE_ONE}.`;
   }
-  return json;
+  return normalizePlan(json);
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * `kopsform synth`: the same synthesis as `npm run synth` and `cdktf synth`, in process. All specs are
- * validated before anything is written; the output is synthesized into a temporary directory beside
- * the output and moved into place only when every stack succeeded, file by file, so that whatever
- * else lives in a stack directory (`.terraform/`, plans, lock files) stays.
+ * validated before anything is written; the new set is synthesized inside the output and switched
+ * into place as a whole (stacks/output.ts), under the output's lock, so that a failed, killed or
+ * concurrent run never leaves a mix of two sets. Whatever else lives in a stack directory
+ * (`.terraform/`, plans, lock files) stays.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { STACK_FILES, loadForSynthesis, synthesizeClusters } from "../stacks/app";
+import { loadForSynthesis, synthesizeInto } from "../stacks/app";
+import { OutputLock, checkManifestIsOurs, checkOutputDirectory, lockOutput } from "../stacks/output";
 import { Io } from "./io";
 
 /** Options of `kopsform synth`. */
@@ -23,52 +25,48 @@ export interface SynthOptions {
 
 /** Runs the synthesis; throws {@link UserError} on invalid input, before writing anything. */
 export async function synth(options: SynthOptions, io: Io): Promise<void> {
-  const specs = loadForSynthesis(options.configDir, options.output, options.allowEtcdMemberRemoval);
-  const parent = path.dirname(path.resolve(options.output));
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, ".kopsform-synth-"));
-  try {
-    const result = await synthesizeClusters(specs, staging, options.hcl);
-    moveIntoPlace(staging, options.output, result.stacks, options.hcl);
-    result.summary.forEach((line) => (line.startsWith("  warning:") ? io.err(line.trim()) : io.out(line)));
-    io.out(`Synthesized ${result.stacks.length} ${result.stacks.length === 1 ? "stack" : "stacks"} into ${options.output}/stacks/`);
-    for (const orphan of orphanStacks(options.output, result.stacks)) {
-      io.err(
-        `note: ${path.join(options.output, "stacks", orphan)} has no spec in ${options.configDir} any more; ` +
-          "it is left as it was (it may hold plans or state). Destroy the cluster with Terraform before deleting it.",
-      );
-    }
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
+  const result = await synthesizeOutput(options.configDir, options.output, options.hcl, options.allowEtcdMemberRemoval);
+  result.summary.forEach((line) => (line.startsWith("  warning:") ? io.err(line.trim()) : io.out(line)));
+  io.out(`Synthesized ${result.stacks.length} ${result.stacks.length === 1 ? "stack" : "stacks"} into ${options.output}/stacks/`);
+  for (const orphan of orphanStacks(options.output, result.stacks)) {
+    io.err(
+      `note: ${path.join(options.output, "stacks", orphan)} has no spec in ${options.configDir} any more; ` +
+        "it is left as it was (it may hold plans or state). kopsform plan shows what destroying that cluster would do " +
+        "and refuses while its state holds resources: delete the cluster with kopsform delete cluster (from its spec), " +
+        "then remove that directory.",
+    );
   }
 }
 
 /**
- * Moves the synthesized files of each stack into `output/stacks/NAME/`, replacing only the files
- * synthesis writes and removing the other format's file, then the manifest.
+ * Validates the specs of `configDir` and synthesizes them into `output` as one set: the shared path of
+ * `kopsform synth` and of the cdktf app (main.ts). An output that does not exist is created only once
+ * the specs are valid.
  */
-function moveIntoPlace(staging: string, output: string, stacks: readonly string[], hcl: boolean): void {
-  const written = [...(hcl ? STACK_FILES.hcl : STACK_FILES.json), STACK_FILES.report];
-  const stale = hcl ? STACK_FILES.json : STACK_FILES.hcl;
-  for (const name of stacks) {
-    const from = path.join(staging, "stacks", name);
-    const to = path.join(output, "stacks", name);
-    fs.mkdirSync(to, { recursive: true });
-    for (const file of written) {
-      fs.renameSync(path.join(from, file), path.join(to, file));
+export async function synthesizeOutput(configDir: string, output: string, hcl: boolean, allowEtcdMemberRemoval: boolean) {
+  // Killed (Ctrl-C included), a run leaves its lock and staging directory: the next run sees the
+  // lock's process gone, takes it over and removes them (stacks/output.ts).
+  let lock: OutputLock | undefined = checkOutputDirectory(output) ? lockOutput(output) : undefined;
+  try {
+    const specs = loadForSynthesis(configDir, output, allowEtcdMemberRemoval);
+    if (!lock) {
+      fs.mkdirSync(output, { recursive: true });
+      lock = lockOutput(output);
     }
-    for (const file of stale) {
-      fs.rmSync(path.join(to, file), { force: true });
-    }
+    checkManifestIsOurs(output);
+    return await synthesizeInto(output, specs, hcl);
+  } finally {
+    lock?.release();
   }
-  fs.renameSync(path.join(staging, "manifest.json"), path.join(output, "manifest.json"));
 }
 
-function orphanStacks(output: string, stacks: readonly string[]): string[] {
+/** Stack directories of the output with a configuration that no spec made (a cluster whose spec was removed). */
+export function orphanStacks(output: string, stacks: readonly string[]): string[] {
   const dir = path.join(output, "stacks");
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !stacks.includes(e.name))
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && !stacks.includes(e.name))
+    .filter((e) => fs.readdirSync(path.join(dir, e.name)).some((f) => /\.tf(\.json)?$/.test(f)))
     .map((e) => e.name)
     .sort();
 }

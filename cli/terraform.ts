@@ -2,11 +2,12 @@
  * Running the Terraform CLI on a synthesized stack: init, validate, plan, show. Used by
  * `kopsform plan` and by the tests, so that both exercise the same invocation.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UserError } from "../spec/problems";
+import { throwIfInterrupted, trackChild } from "./interrupt";
 
 /** The override file that lets `terraform plan` run without AWS credentials or network. */
 export const OFFLINE_OVERRIDE_FILE = "kopsform_offline_override.tf.json";
@@ -48,6 +49,12 @@ export interface TerraformOptions {
    * @default the user's own Terraform CLI configuration
    */
   readonly mirror?: string;
+  /**
+   * Terraform's working data directory (`TF_DATA_DIR`): providers, modules and the backend's settings.
+   * `kopsform plan --offline` plans in a directory beside the stack with the stack's own data directory.
+   * @default `.terraform` in the directory Terraform runs in
+   */
+  readonly dataDir?: string;
 }
 
 /** What a Terraform command printed, and how it ended. */
@@ -82,8 +89,12 @@ export class Terraform {
     options: TerraformOptions = {},
   ) {
     const extra: Record<string, string> = {};
+    const dataDir = options.dataDir ? path.resolve(options.dataDir) : path.resolve(dir, ".terraform");
+    if (options.dataDir) {
+      extra.TF_DATA_DIR = dataDir;
+    }
     if (options.mirror) {
-      extra.TF_CLI_CONFIG_FILE = writeMirrorConfig(options.mirror, dir);
+      extra.TF_CLI_CONFIG_FILE = writeMirrorConfig(options.mirror, dataDir);
     }
     this.env = quietEnv(extra);
   }
@@ -102,7 +113,7 @@ export class Terraform {
       maxBuffer: 512 * 1024 * 1024,
     });
     if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-      throw new UserError(["terraform is not on PATH: install Terraform >= 1.10 to plan (kopsform synth needs no Terraform)."]);
+      throw notInstalled();
     }
     if (r.error) {
       throw r.error;
@@ -120,13 +131,12 @@ export class Terraform {
 
   /** `terraform init`; `backend: false` skips the backend (for validate-only runs). */
   init(options: { backend?: boolean } = {}): void {
-    this.check(["init", "-input=false", "-no-color", `-backend=${options.backend ?? true}`]);
+    this.check(initArgs(options));
   }
 
   /** `terraform validate -json`: whether the configuration is valid, and its diagnostics. */
-  validate(): { valid: boolean; diagnostics: { severity: string; summary: string; detail?: string }[] } {
-    const result = this.run(["validate", "-json", "-no-color"]);
-    return JSON.parse(result.stdout) as ReturnType<Terraform["validate"]>;
+  validate(): Validation {
+    return JSON.parse(this.run(VALIDATE_ARGS).stdout) as Validation;
   }
 
   /**
@@ -134,25 +144,115 @@ export class Terraform {
    * result is returned, not thrown, so callers can report Terraform's refusal).
    */
   plan(options: { out: string; refresh?: boolean }): TerraformResult {
-    return this.run([
-      "plan",
-      "-input=false",
-      "-no-color",
-      "-detailed-exitcode",
-      `-refresh=${options.refresh ?? true}`,
-      `-out=${options.out}`,
-    ]);
+    return this.run(planArgs(options));
   }
 
   /** `terraform show -json PLAN`: the plan as JSON. */
   showJson(planFile: string): PlanJson {
-    return JSON.parse(this.check(["show", "-json", "-no-color", planFile]).stdout) as PlanJson;
+    return JSON.parse(this.check(showArgs(planFile)).stdout) as PlanJson;
   }
 
   /** `terraform fmt -check -diff`: files that are not formatted (empty when all are). */
   fmtCheck(): TerraformResult {
     return this.run(["fmt", "-check", "-diff", "-no-color"]);
   }
+}
+
+/**
+ * The commands of {@link Terraform}, run as child processes that do not block: an interrupt of
+ * `kopsform plan` is forwarded to the running Terraform (once, as SIGINT, so that it stops cleanly
+ * and lets go of the state lock), and {@link Interrupted} is thrown once it has stopped.
+ */
+export class TerraformProcess {
+  constructor(private readonly terraform: Terraform) {}
+
+  /** Runs `terraform ARGS`; Terraform runs in a process group of its own, signalled by kopsform only. */
+  run(args: readonly string[]): Promise<TerraformResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("terraform", [...args], { cwd: this.terraform.dir, env: this.terraform.environment(), detached: true });
+      const forget = trackChild(child);
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout.on("data", (d: Buffer) => stdout.push(d));
+      child.stderr.on("data", (d: Buffer) => stderr.push(d));
+      child.on("error", (e: NodeJS.ErrnoException) => {
+        forget();
+        reject(e.code === "ENOENT" ? notInstalled() : e);
+      });
+      child.on("close", (code) => {
+        forget();
+        try {
+          throwIfInterrupted();
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        resolve({ status: code ?? 1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
+      });
+    });
+  }
+
+  private async check(args: readonly string[]): Promise<TerraformResult> {
+    const result = await this.run(args);
+    if (result.status !== 0) {
+      throw new TerraformError(args[0], result);
+    }
+    return result;
+  }
+
+  async init(options: { backend?: boolean } = {}): Promise<void> {
+    await this.check(initArgs(options));
+  }
+
+  async validate(): Promise<Validation> {
+    return JSON.parse((await this.run(VALIDATE_ARGS)).stdout) as Validation;
+  }
+
+  /** `terraform plan` (`destroy`: the plan that destroys everything in the state). */
+  plan(options: { out: string; refresh?: boolean; destroy?: boolean }): Promise<TerraformResult> {
+    return this.run(planArgs(options));
+  }
+
+  async showJson(planFile: string): Promise<PlanJson> {
+    return JSON.parse((await this.check(showArgs(planFile))).stdout) as PlanJson;
+  }
+
+  /** `terraform state pull`: the state as JSON text (read only; no lock is taken). */
+  async statePull(): Promise<string> {
+    return (await this.check(["state", "pull"])).stdout;
+  }
+}
+
+/** What `terraform validate -json` says. */
+export interface Validation {
+  readonly valid: boolean;
+  readonly diagnostics: readonly { severity: string; summary: string; detail?: string }[];
+}
+
+function notInstalled(): UserError {
+  return new UserError(["terraform is not on PATH: install Terraform >= 1.10 to plan (kopsform synth needs no Terraform)."]);
+}
+
+function initArgs(options: { backend?: boolean }): string[] {
+  return ["init", "-input=false", "-no-color", `-backend=${options.backend ?? true}`];
+}
+
+const VALIDATE_ARGS = ["validate", "-json", "-no-color"];
+
+function planArgs(options: { out: string; refresh?: boolean; destroy?: boolean }): string[] {
+  return [
+    "plan",
+    "-input=false",
+    "-no-color",
+    "-detailed-exitcode",
+    ...(options.destroy ? ["-destroy"] : []),
+    `-refresh=${options.refresh ?? true}`,
+    `-out=${options.out}`,
+  ];
+}
+
+function showArgs(planFile: string): string[] {
+  return ["show", "-json", "-no-color", planFile];
 }
 
 /** The parts of `terraform show -json` output that kopsform reads. */
@@ -185,10 +285,16 @@ export interface ResourceChange {
 
 /**
  * Writes the provider override that makes `terraform plan` work offline: dummy credentials and no
- * calls to STS or the instance metadata service. It sits next to the stack as a `*_override.tf.json`
- * file, never in the generated configuration; {@link removeOfflineOverride} takes it away again.
+ * calls to STS or the instance metadata service, as a `*_override.tf.json` file in `dir`, never in the
+ * generated configuration. `kopsform plan --offline` writes it only in a directory of its own beside
+ * the stack (see cli/plan.ts), never in a stack directory; the tests use it on their own stacks.
  */
-export function writeOfflineOverride(stackDir: string): void {
+export function writeOfflineOverride(dir: string): void {
+  fs.writeFileSync(path.join(dir, OFFLINE_OVERRIDE_FILE), offlineOverrideText());
+}
+
+/** The text of the offline override file. */
+export function offlineOverrideText(): string {
   const override = {
     provider: {
       aws: [
@@ -202,20 +308,15 @@ export function writeOfflineOverride(stackDir: string): void {
       ],
     },
   };
-  fs.writeFileSync(path.join(stackDir, OFFLINE_OVERRIDE_FILE), `${JSON.stringify(override, null, 2)}\n`);
-}
-
-/** Removes the offline override, so that a later real plan or apply uses real credentials. */
-export function removeOfflineOverride(stackDir: string): void {
-  fs.rmSync(path.join(stackDir, OFFLINE_OVERRIDE_FILE), { force: true });
+  return `${JSON.stringify(override, null, 2)}\n`;
 }
 
 /**
  * A Terraform CLI config that installs hashicorp/aws from `mirror` only; returns its path. It is
- * written in the stack's own `.terraform/` folder (Terraform's working data), not in a shared
- * temporary folder where another user could plant a configuration of their own.
+ * written in the stack's own data directory (`.terraform/`), not in a shared temporary folder where
+ * another user could plant a configuration of their own.
  */
-function writeMirrorConfig(mirror: string, stackDir: string): string {
+function writeMirrorConfig(mirror: string, dataDir: string): string {
   const text =
     "provider_installation {\n" +
     "  filesystem_mirror {\n" +
@@ -226,7 +327,7 @@ function writeMirrorConfig(mirror: string, stackDir: string): string {
     '    exclude = ["registry.terraform.io/hashicorp/aws"]\n' +
     "  }\n" +
     "}\n";
-  const file = path.resolve(stackDir, ".terraform", "kopsform-cli.tfrc");
+  const file = path.join(dataDir, "kopsform-cli.tfrc");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
   return file;

@@ -11,6 +11,7 @@ import { EtcdVolumes } from "./etcd-volumes";
 import { ResolvedImage } from "./images";
 import { InstanceGroup } from "./instance-group";
 import { CONTROL_PLANE_TAGS } from "./tags";
+import { AddonFacts } from "../spec/addons";
 import { BootTiming, EtcdRelease, KubernetesRuntime, masterUserData } from "./user-data";
 
 /**
@@ -63,6 +64,8 @@ export interface ControlPlaneProps {
   readonly bootDependencies?: readonly ITerraformDependable[];
   /** How long the boot waits for what takes a while. @default the defaults of {@link BootTiming} */
   readonly bootTiming?: Partial<BootTiming>;
+  /** The add-ons the masters' cluster-wide step applies (boot/steps/addons.sh). @default none */
+  readonly addons?: AddonFacts;
 }
 
 /** The masters and their etcd volumes. */
@@ -87,6 +90,7 @@ export class ControlPlane extends Construct {
         kubernetesVersion: props.kubernetesVersion,
         etcd: props.etcd.release,
         backupIntervalMinutes: props.etcd.backupIntervalMinutes,
+        addons: props.addons,
         podCidr: props.podCidr,
         serviceCidr: props.serviceCidr,
         runtime: props.runtime,

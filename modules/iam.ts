@@ -8,6 +8,8 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { Networking } from "../spec/networking";
+import { AddonStatement, masterAddonStatements, nodeAddonStatements } from "./iam-addons";
 import { IAM_NAME_MAX, clusterSlug, limitedName } from "./names";
 import { CLUSTER_TAG, MASTER_ROLE_TAG, NODE_ROLE_TAG } from "./tags";
 
@@ -42,6 +44,11 @@ export interface IamProps {
   readonly runTime: RunTimeResources;
   /** Create the bastion's role. @default false */
   readonly bastion?: boolean;
+  /**
+   * The add-ons' statements (modules/iam-addons.ts) for this region and pod network.
+   * @default none (no add-on statements)
+   */
+  readonly addons?: { readonly region: string; readonly networking: Networking };
 }
 
 /** A policy statement. */
@@ -62,8 +69,15 @@ export class Iam extends Construct {
   constructor(scope: Construct, id: string, props: IamProps) {
     super(scope, id);
     const cluster = props.clusterName;
-    this.masters = this.instanceRole("masters", cluster, mastersPolicy(cluster, props.runTime));
-    this.nodes = this.instanceRole("nodes", cluster, nodesPolicy(cluster, props.runTime));
+    const addons = props.addons ? { clusterName: cluster, ...props.addons } : undefined;
+    this.masters = this.instanceRole("masters", cluster, [
+      ...mastersPolicy(cluster, props.runTime),
+      ...(addons ? masterAddonStatements(addons) : []),
+    ]);
+    this.nodes = this.instanceRole("nodes", cluster, [
+      ...nodesPolicy(cluster, props.runTime),
+      ...(addons ? nodeAddonStatements(addons) : []),
+    ]);
     if (props.bastion) {
       // The bastion only forwards SSH; it needs no AWS API at all, hence a role without policies.
       this.bastions = this.instanceRole("bastions", cluster, []);
@@ -71,7 +85,7 @@ export class Iam extends Construct {
   }
 
   /** `aws_iam_role.<role>-<cluster>` and its profile and policy, named `<role>.<cluster>` as kops names them. */
-  private instanceRole(role: string, cluster: string, statements: readonly Statement[]): InstanceRole {
+  private instanceRole(role: string, cluster: string, statements: readonly (Statement | AddonStatement)[]): InstanceRole {
     const tfName = `${role}-${clusterSlug(cluster)}`;
     const awsName = limitedName(`${role}.${cluster}`, IAM_NAME_MAX);
     const iamRole = new IamRole(this, `${role}-role`, {

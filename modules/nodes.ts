@@ -9,6 +9,7 @@ import { InstanceGroup } from "./instance-group";
 import { ITerraformDependable } from "cdktf";
 import { NODE_ROLE_TAG } from "./tags";
 import { KubernetesRuntime, nodeUserData } from "./user-data";
+import { NTH_MANAGED_TAG } from "./node-termination";
 
 /** Props of {@link Nodes}. */
 export interface NodesProps {
@@ -69,6 +70,8 @@ export class Nodes extends Construct {
           Name: awsName,
           [NODE_ROLE_TAG]: "1",
           "kops.k8s.io/instancegroup": group.name,
+          // The termination handler drains only instances with this tag: the nodes', never the masters'.
+          [NTH_MANAGED_TAG]: "",
         },
         groupOnlyTags: autoscalerTags(props.clusterName, group),
       });

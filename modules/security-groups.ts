@@ -23,7 +23,7 @@
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { Construct } from "constructs";
-import { Networking } from "../spec/schema";
+import { NETWORKING_FACTS, Networking } from "../spec/networking";
 import { clusterSlug } from "./names";
 
 /**
@@ -51,8 +51,14 @@ export function nodeToMasterTcpRanges(): [number, number][] {
   return ranges;
 }
 
-/** CNIs that tunnel pod traffic in IP-in-IP (protocol 4), which kops allows from nodes to masters. */
-const IPIP_NETWORKING: readonly Networking[] = ["calico", "kube-router"];
+/**
+ * Whether a networking option tunnels pod traffic in IP-in-IP (protocol 4, calico), which kops allows
+ * from nodes to masters. Every other flow an option uses (spec/networking.ts) is a TCP or UDP port,
+ * which the node -> master ranges already admit (etcd's ports excepted).
+ */
+function tunnelsIpInIp(networking: Networking): boolean {
+  return NETWORKING_FACTS[networking].flows.some((f) => f.protocol === "ipip");
+}
 
 /** Props of {@link SecurityGroups}. */
 export interface SecurityGroupsProps {
@@ -117,7 +123,7 @@ export class SecurityGroups extends Construct {
       this.ingress(nodes, masters, "tcp", from, to, `nodes to masters: tcp ${from}-${to} (etcd ports blocked)`);
     }
     this.ingress(nodes, masters, "udp", 1, 65535, "nodes to masters: udp 1-65535");
-    if (IPIP_NETWORKING.includes(props.networking)) {
+    if (tunnelsIpInIp(props.networking)) {
       this.ingress(nodes, masters, "4", 0, 65535, `nodes to masters: IP-in-IP for ${props.networking}`);
     }
     for (const role of [masters, nodes]) {

@@ -11,8 +11,11 @@
 import { createHash } from "crypto";
 import { gzipSync } from "fflate";
 import YAML from "yaml";
+import { AddonFacts } from "../spec/addons";
+import { checkDnsName, checkLabelKey, checkLabelValue, checkMirrorUrl, checkTaint, taintKeyAndEffect } from "../spec/checks";
 import * as D from "../spec/defaults";
-import { checkDnsName, checkLabelKey, checkLabelValue, checkTaint, taintKeyAndEffect } from "../spec/checks";
+import { NETWORKING_OPTIONS } from "../spec/networking";
+import { ADDON_NAMES } from "../spec/pins";
 import { bootArchive, bootArchiveKey, bootFile } from "./boot-bundle";
 import { clusterKeyAlias } from "./cluster-key";
 
@@ -59,6 +62,10 @@ export interface BootTiming {
   readonly joinWaitAttempts: number;
   /** @default 15 (s) */
   readonly joinWaitDelaySeconds: number;
+  /** Attempts at each add-on download and API call (boot/steps/addons.sh). @default 30 (x 10 s: 5 min) */
+  readonly addonAttempts: number;
+  /** @default 10 (s) */
+  readonly addonDelaySeconds: number;
 }
 
 /** The defaults of {@link BootTiming}. */
@@ -79,6 +86,8 @@ export const DEFAULT_BOOT_TIMING: BootTiming = {
   kubeApiWaitDelaySeconds: 5,
   joinWaitAttempts: 120,
   joinWaitDelaySeconds: 15,
+  addonAttempts: 30,
+  addonDelaySeconds: 10,
 };
 
 /** An etcd release: its version, the sha256 of each architecture's archive, where to download it. */
@@ -134,8 +143,13 @@ export interface MasterUserDataProps {
   readonly podCidr?: string;
   /** The services' network. @default {@link D.DEFAULT_SERVICE_CIDR} */
   readonly serviceCidr?: string;
-  /** Whether kubeadm installs kube-proxy (false when the pod network replaces it). @default true */
+  /** Whether kubeadm installs kube-proxy (false when the pod network replaces it). @default the add-ons' plan, else true */
   readonly kubeProxy?: boolean;
+  /**
+   * The add-ons the cluster-wide step applies (spec/addons.ts), for boot/steps/addons.sh.
+   * @default none: cluster.env then lacks the add-on keys, and apply_addons stops naming them
+   */
+  readonly addons?: AddonFacts;
   /** @default {@link DEFAULT_BOOT_TIMING} */
   readonly timing?: Partial<BootTiming>;
 }
@@ -179,6 +193,8 @@ const INSTANCE_GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const REPOSITORY = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~%/:-]*)?$/;
 const FINGERPRINT = /^[0-9A-F]{40}$/;
 const CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+/** What boot/steps/addons.sh can apply (helm is its tool, not an add-on). */
+const APPLIED_ADDONS: readonly string[] = ADDON_NAMES.filter((name) => name !== "helm");
 
 /** Collects every problem with the props, then throws them together. */
 class Problems {
@@ -302,6 +318,9 @@ export function masterUserData(props: MasterUserDataProps): UserData {
   problems.check(matches(CIDR, podCidr), "podCidr", podCidr, "is not an IPv4 CIDR.");
   problems.check(matches(CIDR, serviceCidr), "serviceCidr", serviceCidr, "is not an IPv4 CIDR.");
   const runtime = runtimeEnv(problems, props.runtime ?? DEFAULT_KUBERNETES_RUNTIME);
+  if (props.addons) {
+    checkAddons(problems, props.addons);
+  }
   const timing = resolveTiming(problems, props.timing);
   problems.throwIfAny();
   const env = {
@@ -326,9 +345,12 @@ export function masterUserData(props: MasterUserDataProps): UserData {
     ...runtime,
     POD_CIDR: podCidr,
     SERVICE_CIDR: serviceCidr,
-    KUBE_PROXY: props.kubeProxy === false ? "false" : "true",
+    KUBE_PROXY: String(props.addons ? props.addons.kubeProxy : props.kubeProxy !== false),
     KUBE_API_WAIT_ATTEMPTS: String(timing.kubeApiWaitAttempts),
     KUBE_API_WAIT_DELAY_SECONDS: String(timing.kubeApiWaitDelaySeconds),
+    ...(props.addons ? addonEnv(props.addons) : {}),
+    ADDONS_ATTEMPTS: String(timing.addonAttempts),
+    ADDONS_DELAY_SECONDS: String(timing.addonDelaySeconds),
   };
   return render(`master ${props.member} of ${props.clusterName}`, env, "master.sh", [
     { path: "/etc/systemd/system/kopsform-etcd-backup@.timer.d/interval.conf", content: `[Timer]\nOnUnitActiveSec=${props.backupIntervalMinutes}min\n` },
@@ -360,6 +382,32 @@ export function nodeUserData(props: NodeUserDataProps): UserData {
     JOIN_WAIT_DELAY_SECONDS: String(timing.joinWaitDelaySeconds),
   };
   return render(`node of instance group ${props.instanceGroup} of ${props.clusterName}`, env, "node.sh", []);
+}
+
+/** The add-on facts, checked: known names, once each; a networking option; a CIDR; a mirror URL. */
+function checkAddons(problems: Problems, addons: AddonFacts): void {
+  const names = addons.addons ?? [];
+  names.forEach((name, i) => {
+    problems.check(APPLIED_ADDONS.includes(name) && names.indexOf(name) === i, `addons.addons[${i}]`, name, `is not an add-on kopsform applies once; use one of ${APPLIED_ADDONS.join(", ")}.`);
+  });
+  problems.check((NETWORKING_OPTIONS as readonly string[]).includes(addons.networking), "addons.networking", addons.networking, `is not a networking option; use one of ${NETWORKING_OPTIONS.join(", ")}.`);
+  problems.check(typeof addons.kubeProxy === "boolean", "addons.kubeProxy", addons.kubeProxy, "must be true or false.");
+  problems.check(matches(CIDR, addons.podCidr), "addons.podCidr", addons.podCidr, "is not a CIDR (for example 100.96.0.0/11).");
+  if (addons.mirror !== undefined) {
+    const message = typeof addons.mirror === "string" ? checkMirrorUrl(addons.mirror) : "is not a string.";
+    if (message) {
+      problems.report("addons.mirror", message);
+    }
+  }
+}
+
+/** The add-on keys of cluster.env, as boot/steps/addons.sh reads them. */
+function addonEnv(addons: AddonFacts): Record<string, string> {
+  return {
+    NETWORKING: addons.networking,
+    ADDONS: addons.addons.join(","),
+    ADDONS_MIRROR: addons.mirror ?? "",
+  };
 }
 
 /** Labels checked with the spec's own checks; returned as `key=value,...`, sorted by key. */

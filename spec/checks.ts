@@ -3,7 +3,7 @@
  * when the value is fine, or a message that names the value and says how to fix it.
  */
 import { hasNoHostBits, isCanonical, isCidr, parseIpv4Cidr } from "./cidr";
-import { SUPPORTED_KUBERNETES_MINORS } from "./defaults";
+import { SUPPORTED_KUBERNETES, SUPPORTED_KUBERNETES_MINORS } from "./defaults";
 
 /** `us-west-2a` -> region `us-west-2`, zone letter `a`. Local and Wavelength zones are not supported. */
 const ZONE = /^((?:[a-z]{2})(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)([a-z])$/;
@@ -156,6 +156,8 @@ export function checkAccessCidr(value: string): string | undefined {
 
 const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const IMAGE_OWNER = /^([0-9]{12}|amazon|aws-marketplace|self)$/;
+/** The characters and length AWS allows in an AMI name (RegisterImage). */
+const AMI_NAME = /^[A-Za-z0-9()[\] ./'@_-]{3,128}$/;
 
 /** `ami-…`, or `owner/name` where owner is an account id (12 digits), amazon, aws-marketplace or self. */
 export function checkImage(value: string): string | undefined {
@@ -164,7 +166,11 @@ export function checkImage(value: string): string | undefined {
   }
   const slash = value.indexOf("/");
   if (slash > 0 && IMAGE_OWNER.test(value.slice(0, slash)) && value.length > slash + 1) {
-    return undefined;
+    const name = value.slice(slash + 1);
+    return AMI_NAME.test(name)
+      ? undefined
+      : `${JSON.stringify(value)}: ${JSON.stringify(name)} is not an AMI name: AWS names images with 3-128 letters, ` +
+          "digits and ( ) [ ] space . / - ' @ _ only, and kopsform looks the name up exactly (no wildcards).";
   }
   return (
     `${JSON.stringify(value)} is not an image: use an AMI id (ami-0123456789abcdef0) or owner/name, ` +
@@ -202,7 +208,7 @@ export function checkKubernetesVersionFormat(value: string): string | undefined 
   return undefined;
 }
 
-/** A Kubernetes version the instances can install: the form, and a supported minor. */
+/** A Kubernetes version the instances can install: the form, and a minor their boot supports. */
 export function checkKubernetesVersion(value: string): string | undefined {
   const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
   if (!m) {
@@ -218,6 +224,29 @@ export function checkKubernetesVersion(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A Kubernetes version kopsform can run: its minor inside {@link SUPPORTED_KUBERNETES}, the range every
+ * pinned add-on supports (spec/pins.ts; a test keeps the two consistent). Checked on the version to
+ * run, not on the record of what runs (`deployedKubernetesVersion`).
+ */
+export function checkSupportedKubernetes(value: string): string | undefined {
+  const m = /^v?(\d+)\.(\d+)\.\d+$/.exec(value);
+  if (!m) {
+    return checkKubernetesVersionFormat(value);
+  }
+  const [major, min] = [Number(m[1]), Number(m[2])];
+  const [lo, hi] = [SUPPORTED_KUBERNETES.min, SUPPORTED_KUBERNETES.max].map((v) => v.split(".").map(Number));
+  const below = major < lo[0] || (major === lo[0] && min < lo[1]);
+  const above = major > hi[0] || (major === hi[0] && min > hi[1]);
+  if (below || above) {
+    return (
+      `${value.replace(/^v/, "")} is Kubernetes ${major}.${min}; kopsform runs ${SUPPORTED_KUBERNETES.min} to ${SUPPORTED_KUBERNETES.max}, ` +
+      "the versions every pinned add-on (network, cloud controller, storage driver) supports."
+    );
+  }
+  return undefined;
+}
+
 /** An apt repository base (pkgs.k8s.io's has colons in its path: `https://pkgs.k8s.io/core:/stable:`). */
 export function checkPackageRepository(value: string): string | undefined {
   if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/:-]*)?$/.test(value)) {
@@ -225,6 +254,35 @@ export function checkPackageRepository(value: string): string | undefined {
       `${JSON.stringify(value)} is not a package repository kopsform accepts: use http(s)://HOST[:PORT]/PATH with ` +
       "letters, digits and . _ ~ % / : - (no query string), the base under which vMINOR/deb/ is, as https://pkgs.k8s.io/core:/stable:."
     );
+  }
+  return undefined;
+}
+
+/**
+ * A mirror for the add-ons' artifacts (`addonsMirror`): an http or https URL without credentials,
+ * query or fragment. The boot step fetches `MIRROR/HOST/PATH` for each upstream `https://HOST/PATH`,
+ * and checks every artifact's sha256 whatever the mirror serves, so plain http is accepted.
+ */
+export function checkMirrorUrl(value: string): string | undefined {
+  const fix = "give a URL such as https://mirror.example.com/kopsform (http or https, no user, query or fragment).";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${JSON.stringify(value)} is not a URL; ${fix}`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `${JSON.stringify(value)} uses ${url.protocol.replace(/:$/, "")}; ${fix}`;
+  }
+  if (url.username || url.password || value.includes("@")) {
+    return `${JSON.stringify(value)} carries credentials, which would land in the instances' user data; ${fix}`;
+  }
+  if (url.search || url.hash || value.includes("?") || value.includes("#")) {
+    return `${JSON.stringify(value)} has a query or fragment; ${fix}`;
+  }
+  // The URL reaches the masters as a plain word of cluster.env (modules/user-data.ts).
+  if (!/^[A-Za-z0-9._:/%-]+$/.test(value)) {
+    return `${JSON.stringify(value)} has characters other than letters, digits and . _ : / % -; ${fix}`;
   }
   return undefined;
 }
@@ -261,7 +319,33 @@ export function checkSshPublicKey(value: string): string | undefined {
 
 /** The tag keys kopsform itself sets; a cloud label with one of these would silently replace ours. */
 export const RESERVED_TAG_KEYS = ["KubernetesCluster", "Name"];
-const RESERVED_TAG_PREFIXES = ["kubernetes.io/cluster/", "k8s.io/role/", "k8s.io/etcd/", "kops.k8s.io/"];
+/**
+ * Tag prefixes kopsform and its add-ons read. `ebs.csi.aws.com/` marks the volumes the EBS CSI driver
+ * may manage, and `aws-node-termination-handler/` the instances the termination handler drains: a
+ * cloud label with one of these on every resource would hand the etcd volumes to the driver, or the
+ * masters to the handler.
+ */
+const RESERVED_TAG_PREFIXES = [
+  "kubernetes.io/cluster/",
+  "k8s.io/role/",
+  "k8s.io/etcd/",
+  "kops.k8s.io/",
+  "ebs.csi.aws.com/",
+  "aws-node-termination-handler/",
+];
+
+/**
+ * The characters every AWS service that carries the cluster's tags accepts: IAM roles and CloudWatch
+ * Logs log groups (and load balancers, KMS keys, S3 buckets) take only Unicode letters, digits, spaces
+ * and `_ . : / = + - @` in tag keys and values, where EC2 takes any character. A cloud label goes on
+ * every resource, so it must pass the strictest of them.
+ */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** The characters of `text` that {@link TAG_TEXT} refuses, each once, for messages. */
+function refusedTagCharacters(text: string): string {
+  return [...new Set([...text].filter((ch) => !TAG_TEXT.test(ch)))].map((ch) => JSON.stringify(ch)).join(" ");
+}
 
 /** A cloud label (AWS tag): key 1-128 characters, value up to 256, no `aws:` prefix, none of ours. */
 export function checkTag(key: string, value: string): string | undefined {
@@ -276,6 +360,18 @@ export function checkTag(key: string, value: string): string | undefined {
   }
   if (value.length > 256) {
     return `the value of tag ${JSON.stringify(key)} is ${value.length} characters long; AWS allows 256.`;
+  }
+  for (const [what, text] of [
+    ["key", key],
+    ["value", value],
+  ] as const) {
+    if (!TAG_TEXT.test(text)) {
+      return (
+        `the tag ${what} ${JSON.stringify(text)} has ${refusedTagCharacters(text)}, which IAM roles and CloudWatch Logs ` +
+        "(both tagged with the cloud labels) refuse: use letters, digits, spaces and _ . : / = + - @ only " +
+        '(for example Owner="John Doe" instead of Owner="Doe, John").'
+      );
+    }
   }
   return undefined;
 }
@@ -322,4 +418,143 @@ export function checkTaint(taint: string): string | undefined {
 export function taintKeyAndEffect(taint: string): string {
   const m = TAINT.exec(taint);
   return m ? `${m[1]}:${m[4]}` : taint;
+}
+
+/** A KMS key's ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or an alias's (`...:alias/NAME`). */
+const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+:\d{12}:(key\/[A-Za-z0-9-]{1,128}|alias\/[A-Za-z0-9/_-]{1,250})$/;
+
+/** A KMS key named by ARN, as EBS volumes (etcdKmsKeyId) and CloudWatch Logs (flowLogKmsKeyArn) take it. */
+export function checkKmsKeyArn(value: string): string | undefined {
+  return KMS_ARN.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a KMS key ARN; give arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (or an alias ARN).`;
+}
+
+/** A KMS key as the S3 backend takes it: a key id, an alias, or their ARNs. */
+export function checkKmsKeyReference(value: string): string | undefined {
+  return KMS_ARN.test(value) || /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|alias\/[A-Za-z0-9/_-]{1,250})$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a KMS key: give its id, alias/NAME, or its ARN.`;
+}
+
+/** An S3 bucket name, by S3's naming rules for general purpose buckets. */
+export function checkBucketName(value: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) || value.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(value)) {
+    return (
+      `${JSON.stringify(value)} is not an S3 bucket name: use 3-63 lower-case letters, digits, dots and hyphens, ` +
+      "starting and ending with a letter or digit."
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The S3 key of a state file: S3's "safe" key characters (letters, digits and ! - _ . * ' ( ) /),
+ * at most 1024 characters, no empty path segment. S3 takes more, but other characters need special
+ * handling in tools and URLs, and a state key is named once.
+ */
+export function checkStateKey(value: string): string | undefined {
+  if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(value) || value.length > 1024) {
+    return (
+      `${JSON.stringify(value)} is not a state key kopsform accepts: use letters, digits and ! - _ . * ' ( ) ` +
+      "separated by single slashes, without a leading or trailing slash (for example kopsform/NAME/terraform.tfstate)."
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A local state file, relative to the project directory and inside it: plain path segments (letters,
+ * digits, `.`, `_`, `-`), none of them `..` or `.`, so that a spec cannot point Terraform's state
+ * outside the project.
+ */
+export function checkStatePath(value: string): string | undefined {
+  const segments = value.split("/");
+  if (!segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s)) || segments.some((s) => s === ".." || s === ".")) {
+    return (
+      `${JSON.stringify(value)} is not a state file inside the project: give a relative path of plain names ` +
+      "(letters, digits, . _ -), without .. or a leading /, such as state/terraform.tfstate."
+    );
+  }
+  return undefined;
+}
+
+/** A DynamoDB table name (the S3 backend's older locking). */
+export function checkDynamodbTable(value: string): string | undefined {
+  return /^[A-Za-z0-9_.-]{3,255}$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a DynamoDB table name: use 3-255 letters, digits and _ . - only.`;
+}
+
+/** An HCP Terraform organization name. */
+export function checkHcpOrganization(value: string): string | undefined {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not an HCP Terraform organization name: use letters, digits, - and _ only.`;
+}
+
+/** An HCP Terraform workspace tag. */
+export function checkHcpTag(value: string): string | undefined {
+  return /^[A-Za-z0-9]([A-Za-z0-9:_-]{0,253}[A-Za-z0-9])?$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not an HCP Terraform workspace tag: use letters, digits, : - and _, starting and ending with a letter or digit.`;
+}
+
+/** An HCP Terraform project name. */
+export function checkHcpProject(value: string): string | undefined {
+  return /^[A-Za-z0-9_-][A-Za-z0-9 _-]{1,38}[A-Za-z0-9_-]$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not an HCP Terraform project name: use 3-40 letters, digits, inner spaces, - and _.`;
+}
+
+/** The host name of HCP Terraform or a Terraform Enterprise installation (`app.terraform.io`). */
+export function checkHostname(value: string): string | undefined {
+  return /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+(:\d{1,5})?$/.test(value)
+    ? undefined
+    : `${JSON.stringify(value)} is not a host name: give the name alone, such as app.terraform.io (no https://, no path).`;
+}
+
+/** A character no AWS name, id or tag takes: C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+/** cdktf's token markers (see stacks/literals.ts): text that cdktf would read as a reference. */
+const TOKEN_MARKER_TEXT = /[$#&]\{TfToken\[/;
+
+/**
+ * The problems of every string of a spec as written (values and map keys, at any depth) that no
+ * field may hold: control characters (AWS accepts none in a name, id or tag, and a line break in a
+ * value is how text escapes a heredoc or a log line), and cdktf's token markers. Applied to the raw
+ * input before the schema, so that a field added later is covered without a word. `sshPublicKey`
+ * may end with a line break (it is trimmed, as a .pub file ends with one).
+ */
+export function checkStrings(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const visit = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === "string") {
+      const text = path.length === 1 && path[0] === "sshPublicKey" ? value.trim() : value;
+      const control = CONTROL_CHARACTER.exec(text);
+      if (control) {
+        const code = `U+${(control[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
+        problems.push({
+          path,
+          message: `holds a control character (${code}${control[0] === "\n" ? ", a line break" : ""}); no AWS name, id or tag accepts one: remove it.`,
+        });
+      } else if (TOKEN_MARKER_TEXT.test(text)) {
+        problems.push({
+          path,
+          message: "holds ${TfToken[, cdktf's marker for a reference, which synthesis could not tell from a real one: remove it.",
+        });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, [...path, i]));
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        visit(key, [...path, key]);
+        visit(item, [...path, key]);
+      }
+    }
+  };
+  visit(raw, []);
+  // A bad key and its value both report at the key's path; say it once.
+  return problems.filter((p, i) => problems.findIndex((q) => q.path.join(".") === p.path.join(".")) === i);
 }

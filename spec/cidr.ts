@@ -14,7 +14,7 @@ const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Parses `a.b.c.d/n`; undefined when malformed. Host bits may be set (see {@link isCanonical}). */
 export function parseIpv4Cidr(text: string): Ipv4Block | undefined {
-  const m = IPV4_CIDR.exec(text.trim());
+  const m = IPV4_CIDR.exec(text);
   if (!m) {
     return undefined;
   }
@@ -70,7 +70,7 @@ function parseIpv6Cidr(text: string): Ipv6Block | undefined {
   const slash = text.indexOf("/");
   const address = text.slice(0, slash);
   const prefixText = text.slice(slash + 1);
-  if (slash < 0 || !isIPv6(address) || address.includes(".") || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) {
+  if (slash < 0 || !isIPv6(address) || address.includes(".") || address.includes("%") || !/^\d{1,3}$/.test(prefixText) || Number(prefixText) > 128) {
     return undefined;
   }
   const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
@@ -99,4 +99,69 @@ export function hasNoHostBits(text: string): boolean {
 /** True for a block of prefix length 0, in any spelling (`0.0.0.0/0`, `::/0`, `0::/0`): the whole internet. */
 export function isAnywhere(cidr: string): boolean {
   return (parseIpv4Cidr(cidr) ?? parseIpv6Cidr(cidr))?.prefix === 0;
+}
+
+/** Blocks that are not the public internet (private, shared, loopback, link-local, documentation, multicast, reserved). */
+const IPV4_NOT_INTERNET = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+];
+
+/** The range of a CIDR as first and last address, with its family; undefined when it is not a CIDR. */
+function rangeOf(cidr: string): { family: 4 | 6; first: bigint; last: bigint } | undefined {
+  const v4 = parseIpv4Cidr(cidr);
+  if (v4) {
+    const size = 1n << BigInt(32 - v4.prefix);
+    const first = BigInt(v4.base) & ~(size - 1n);
+    return { family: 4, first, last: first + size - 1n };
+  }
+  const v6 = parseIpv6Cidr(cidr);
+  if (v6) {
+    const size = 1n << BigInt(128 - v6.prefix);
+    const first = v6.base & ~(size - 1n);
+    return { family: 6, first, last: first + size - 1n };
+  }
+  return undefined;
+}
+
+/** True when the ranges cover every address from `first` to `last`. */
+function covers(ranges: readonly { first: bigint; last: bigint }[], first: bigint, last: bigint): boolean {
+  let next = first;
+  for (const r of [...ranges].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))) {
+    if (r.first > next) {
+      break;
+    }
+    if (r.last >= next) {
+      next = r.last + 1n;
+    }
+    if (next > last) {
+      return true;
+    }
+  }
+  return next > last;
+}
+
+/**
+ * True when the CIDRs together admit the whole internet of one family: every public IPv4 address
+ * (`0.0.0.0/1` and `128.0.0.0/1` do, as `0.0.0.0/0` does), or the whole global IPv6 unicast space
+ * (2000::/3).
+ */
+export function coverTheInternet(cidrs: readonly string[]): boolean {
+  const ranges = cidrs.map(rangeOf).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const v4 = [...ranges.filter((r) => r.family === 4), ...IPV4_NOT_INTERNET.map((c) => rangeOf(c) as { first: bigint; last: bigint })];
+  const v6 = ranges.filter((r) => r.family === 6);
+  const v4Given = ranges.some((r) => r.family === 4);
+  return (v4Given && covers(v4, 0n, (1n << 32n) - 1n)) || covers(v6, 0x2000n << 112n, (0x4000n << 112n) - 1n);
 }

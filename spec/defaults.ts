@@ -18,6 +18,12 @@ export const DEFAULT_NETWORKING = "cilium";
  */
 export const DEFAULT_KUBERNETES_VERSION = "1.33.5";
 
+/**
+ * The Kubernetes minor versions kopsform runs, inclusive: those every pinned add-on supports
+ * (spec/pins.ts). A test checks each add-on's range covers this one; widen it only with pins that do.
+ */
+export const SUPPORTED_KUBERNETES = { min: "1.32", max: "1.34" } as const;
+
 /** @default "t3.medium", the machine type kops chooses for control-plane nodes on AWS. */
 export const DEFAULT_MASTER_SIZE = "t3.medium";
 
@@ -105,7 +111,10 @@ export const DEFAULT_KUBERNETES_PACKAGE_REPOSITORY = "https://pkgs.k8s.io/core:/
  */
 export const KUBERNETES_PACKAGE_KEY_FINGERPRINT = "DE15B14486CD377B9E876E1A234654DA9A296436";
 
-/** @default "100.96.0.0/11", kops's pod network (kubeControllerManager.clusterCIDR). */
+/**
+ * @default "100.96.0.0/11", kops's pod network (kubeControllerManager.clusterCIDR): pods' addresses
+ * for every networking option but the VPC CNI, whose pods take VPC addresses.
+ */
 export const DEFAULT_POD_CIDR = "100.96.0.0/11";
 
 /** @default "100.64.0.0/13", kops's service network (serviceClusterIPRange). */

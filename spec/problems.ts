@@ -82,7 +82,15 @@ export function fieldLabel(field: string, origin: InputOrigin): string {
 /** Renders problems as lines: `clusters/a.yaml: masterZones: ...` or `--master-zones: ...`. */
 export function formatProblems(problems: readonly Problem[], origin: InputOrigin): string[] {
   const prefix = origin.kind === "file" ? `${origin.path}: ` : "";
-  return problems.map((p) => `${prefix}${fieldLabel(p.field, origin)}: ${p.message}`);
+  return problems.map((p) => printable(`${prefix}${fieldLabel(p.field, origin)}: ${p.message}`));
+}
+
+/**
+ * `text` with its control characters written as `\uXXXX`: a message is one line, and what a spec or a
+ * plan holds never reaches a terminal as a line break or an escape sequence.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (ch) => `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, "0")}`);
 }
 
 /** Quotes a value for a message the way a shell user would type it back. */

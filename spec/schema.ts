@@ -6,6 +6,16 @@ import { z } from "zod";
 import {
   checkAccessCidr,
   checkAwsId,
+  checkBucketName,
+  checkDynamodbTable,
+  checkHcpOrganization,
+  checkHcpProject,
+  checkHcpTag,
+  checkHostname,
+  checkKmsKeyArn,
+  checkKmsKeyReference,
+  checkStateKey,
+  checkStatePath,
   checkClusterName,
   checkClusterNetwork,
   checkDownloadUrl,
@@ -15,6 +25,7 @@ import {
   checkLabelKey,
   checkLabelValue,
   checkKubernetesVersion,
+  checkMirrorUrl,
   checkKubernetesVersionFormat,
   checkNetworkCidr,
   checkPackageRepository,
@@ -26,30 +37,12 @@ import {
   checkZone,
   taintKeyAndEffect,
 } from "./checks";
+import { NETWORKING_ALIASES, checkNetworking } from "./networking";
 import { DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR } from "./defaults";
 import { ETCD_MEMBER_NAME, ETCD_MEMBER_NAME_MESSAGE } from "./etcd-members";
 
-/** kops's networking names, with the aliases kops accepts mapped to one canonical name. */
-export const NETWORKING_ALIASES: Readonly<Record<string, Networking>> = {
-  kopeio: "kopeio-vxlan",
-  "flannel-vxlan": "flannel",
-  amazonvpc: "amazon-vpc-routed-eni",
-};
-
-export const NETWORKING_OPTIONS = [
-  "kubenet",
-  "kopeio-vxlan",
-  "weave",
-  "flannel",
-  "calico",
-  "canal",
-  "cilium",
-  "kube-router",
-  "amazon-vpc-routed-eni",
-  "external",
-  "cni",
-] as const;
-export type Networking = (typeof NETWORKING_OPTIONS)[number];
+export { NETWORKING_ALIASES, NETWORKING_OPTIONS } from "./networking";
+export type { Networking } from "./networking";
 
 export const ETCD_STORAGE_TYPES = ["gp3", "gp2", "io1", "io2"] as const;
 
@@ -131,28 +124,25 @@ const nodeGroup = z.strictObject({
 const backend = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("local"),
-    /** State file, relative to the project directory. */
-    path: z
-      .string()
-      .regex(/^[^/\\~][^\\]*$/, { message: "must be a relative path (state files stay out of cdktf.out/ and portable)." })
-      .optional(),
+    /** State file, relative to the project directory and inside it. */
+    path: checked(checkStatePath).optional(),
   }),
   z.strictObject({
     type: z.literal("s3"),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "is not an S3 bucket name." }),
-    key: z.string().min(1).optional(),
+    bucket: checked(checkBucketName),
+    key: checked(checkStateKey).optional(),
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "is not an AWS region." }).optional(),
-    kmsKeyId: z.string().min(1).optional(),
+    kmsKeyId: checked(checkKmsKeyReference).optional(),
     useLockfile: z.boolean().optional(),
-    dynamodbTable: z.string().min(1).optional(),
+    dynamodbTable: checked(checkDynamodbTable).optional(),
   }),
   z.strictObject({
     type: z.literal("cloud"),
-    organization: z.string().min(1),
+    organization: checked(checkHcpOrganization),
     workspace: z.string().regex(/^[A-Za-z0-9_-]{1,90}$/, { message: "is not a workspace name." }).optional(),
-    workspaceTags: z.array(z.string().min(1)).min(1).optional(),
-    project: z.string().min(1).optional(),
-    hostname: z.string().min(1).optional(),
+    workspaceTags: z.array(checked(checkHcpTag)).min(1).optional(),
+    project: checked(checkHcpProject).optional(),
+    hostname: checked(checkHostname).optional(),
   }),
 ]);
 
@@ -173,8 +163,9 @@ export const clusterSpecSchema = z.strictObject({
   image: checked(checkImage).optional(),
   topology: z.enum(["public", "private"]).optional(),
   networking: z
-    .preprocess((v) => (typeof v === "string" ? (NETWORKING_ALIASES[v] ?? v) : v), z.enum(NETWORKING_OPTIONS))
+    .preprocess((v) => (typeof v === "string" ? (NETWORKING_ALIASES[v] ?? v) : v), checked(checkNetworking))
     .optional(),
+  addonsMirror: checked(checkMirrorUrl).optional(),
   networkCidr: checked(checkNetworkCidr).optional(),
   vpc: checked((v) => checkAwsId(v, "vpc")).optional(),
   subnets: z.array(subnetEntry).optional(),
@@ -234,10 +225,7 @@ export const clusterSpecSchema = z.strictObject({
   /** A mirror of pkgs.k8s.io with its layout (BASE/vMINOR/deb/), for clusters without internet. */
   kubernetesPackageRepository: checked(checkPackageRepository).optional(),
   etcdBackupRetentionDays: z.number().int().min(1).max(3650).optional(),
-  etcdBackupBucket: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)." })
-    .optional(),
+  etcdBackupBucket: checked(checkBucketName).optional(),
   flowLogs: z.boolean().optional(),
   flowLogRetentionDays: z
     .number()
@@ -250,9 +238,9 @@ export const clusterSpecSchema = z.strictObject({
       }
     })
     .optional(),
-  flowLogKmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, { message: "is not a KMS key ARN." }).optional(),
+  flowLogKmsKeyArn: checked(checkKmsKeyArn).optional(),
   allowApiLoadBalancerDeletion: z.boolean().optional(),
-  apiAccessLogsBucket: z.string().min(3).optional(),
+  apiAccessLogsBucket: checked(checkBucketName).optional(),
   nodeGroups: z.array(nodeGroup).optional(),
   backend: backend.optional(),
 });

@@ -89,6 +89,8 @@ export interface ClusterSpec {
   readonly nodeGroups: readonly NodeGroupSpec[];
   readonly topology: "public" | "private";
   readonly networking: Networking;
+  /** Where the boot step fetches the add-ons' artifacts instead of upstream (`MIRROR/HOST/PATH`). */
+  readonly addonsMirror?: string;
   readonly networkCidr: string;
   /** A shared VPC's id; nothing of the network is created then. */
   readonly vpc?: string;

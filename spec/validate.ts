@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { PlannedSubnet, SubnetOverride, planSubnets, rolesFor } from "./address-plan";
-import { isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
-import { checkDnsName, regionOf } from "./checks";
+import { coverTheInternet, isAnywhere, overlaps, parseIpv4Cidr } from "./cidr";
+import { checkDnsName, checkStrings, checkSupportedKubernetes, regionOf } from "./checks";
 import * as D from "./defaults";
 import { etcdMemberProblems } from "./etcd-members";
 import { HaAnalysis, analyseHa, quorumWarnings } from "./ha";
@@ -21,6 +21,8 @@ import {
   SUBNET_FIELDS,
   clusterSpecSchema,
 } from "./schema";
+import { NETWORKING_FACTS, Networking } from "./networking";
+import { ADDON_PINS } from "./pins";
 import { BackendSpec, ClusterSpec, ImageRef, NodeGroupSpec } from "./types";
 import { upgradeProblem } from "./upgrade";
 
@@ -45,8 +47,15 @@ const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
  * the spec, its warnings and its HA analysis otherwise.
  */
 export function validateClusterSpec(raw: unknown, origin: InputOrigin): ValidatedSpec {
+  // Characters no field may hold, over every string of the input (new fields included).
+  const refused: Problem[] = checkStrings(raw).map((p) => ({ field: formatPath(p.path), message: p.message }));
   const parsed = clusterSpecSchema.safeParse(raw);
-  const problems: Problem[] = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw));
+  const problems: Problem[] = [
+    ...refused,
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw))).filter(
+      (p) => !refused.some((r) => r.field === p.field),
+    ),
+  ];
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new InvalidInputError(problems, origin);
   }
@@ -80,7 +89,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem {
       const known = knownFieldsAt(issue.path);
       const key = issue.keys[0];
       const suggestion = nearest(key, known);
-      const extra = issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(", ")})` : "";
+      const others = issue.keys.slice(1);
+      const more = others.length > 5 ? ` and ${others.length - 5} more` : "";
+      const extra = others.length > 0 ? ` (also: ${others.slice(0, 5).join(", ")}${more})` : "";
       return {
         field: parent ? `${parent}.${key}` : key,
         message:
@@ -233,27 +244,42 @@ class CrossFieldRules {
     if (ok("name", "kubernetesVersion", "deployedKubernetesVersion")) {
       this.checkUpgrade();
     }
-    if (ok("networkCidr", "podCidr", "serviceCidr")) {
+    if (ok("networking", "networkCidr")) {
+      this.checkNetworking();
+    }
+    if (ok("kubernetesVersion")) {
+      const message = checkSupportedKubernetes(this.input.kubernetesVersion ?? D.DEFAULT_KUBERNETES_VERSION);
+      if (message) {
+        this.problem("kubernetesVersion", message);
+      }
+    }
+    if (ok("networkCidr", "podCidr", "serviceCidr", "networking")) {
       this.checkClusterNetworks();
     }
   }
 
   /**
    * The pods' and services' networks are Kubernetes' own addresses: they may overlap neither each
-   * other nor the VPC (routes to pods and services would then shadow instances).
+   * other nor the VPC (routes to pods and services would then shadow instances). A network that
+   * gives pods VPC addresses (amazon-vpc-routed-eni) uses no pod network, so only the services'
+   * is checked then.
    */
   private checkClusterNetworks(): void {
     const s = this.input;
+    const usesPodCidr = NETWORKING_FACTS[(s.networking ?? D.DEFAULT_NETWORKING) as Networking].usesPodCidr;
     const blocks = [
       { field: "networkCidr" as const, label: "the network", cidr: s.networkCidr ?? D.DEFAULT_NETWORK_CIDR },
       { field: "podCidr" as const, label: "the pods' network", cidr: s.podCidr ?? D.DEFAULT_POD_CIDR },
       { field: "serviceCidr" as const, label: "the services' network", cidr: s.serviceCidr ?? D.DEFAULT_SERVICE_CIDR },
     ].map((b) => ({ ...b, block: parseIpv4Cidr(b.cidr) }));
-    for (const [i, j] of [
-      [1, 0],
-      [2, 0],
-      [2, 1],
-    ]) {
+    const pairs = usesPodCidr
+      ? [
+          [1, 0],
+          [2, 0],
+          [2, 1],
+        ]
+      : [[2, 0]];
+    for (const [i, j] of pairs) {
       const a = blocks[i];
       const b = blocks[j];
       if (a.block && b.block && overlaps(a.block, b.block)) {
@@ -276,6 +302,33 @@ class CrossFieldRules {
     const problem = upgradeProblem(s.name, wanted.replace(/^v/, ""), s.deployedKubernetesVersion.replace(/^v/, ""));
     if (problem) {
       this.problem("kubernetesVersion", problem);
+    }
+  }
+
+  /**
+   * The pod network: options that need a word of warning get one (an unmaintained network, or none
+   * at all). Overlaps of the pods' addresses are checkClusterNetworks'.
+   */
+  private checkNetworking(): void {
+    const s = this.input;
+    const networking = (s.networking ?? D.DEFAULT_NETWORKING) as Networking;
+    const addon = NETWORKING_FACTS[networking].addon;
+    const unmaintained = addon ? ADDON_PINS[addon].unmaintained : undefined;
+    if (addon && unmaintained) {
+      this.warnings.push({
+        field: "networking",
+        message:
+          `${networking} installs ${addon} ${ADDON_PINS[addon].version}, its last release: it is unmaintained since ` +
+          `${unmaintained.since} and gets no security fixes. Prefer a maintained option: ${unmaintained.alternatives.join(", ")}.`,
+      });
+    }
+    if (networking === "cni") {
+      this.warnings.push({
+        field: "networking",
+        message:
+          "cni installs no pod network: nodes stay NotReady until you apply your CNI (kube-proxy is installed). " +
+          "Choose cilium, calico or flannel to have kopsform install one.",
+      });
     }
   }
 
@@ -486,6 +539,12 @@ class CrossFieldRules {
         `${open.join(", ")} opens SSH (port 22) to the whole internet; give your office or VPN range instead, ` +
           "or set allowSshFromAnywhere: true (--allow-ssh-from-anywhere) to accept the risk.",
       );
+    } else if (!s.allowSshFromAnywhere && coverTheInternet(s.sshAccess ?? [])) {
+      this.problem(
+        "sshAccess",
+        `${(s.sshAccess ?? []).join(", ")} together open SSH (port 22) to the whole internet, as 0.0.0.0/0 would; ` +
+          "give your office or VPN range instead, or set allowSshFromAnywhere: true (--allow-ssh-from-anywhere) to accept the risk.",
+      );
     }
     if (s.bastion && (s.topology ?? D.DEFAULT_TOPOLOGY) !== "private") {
       this.problem("bastion", "a bastion only applies to private topology (as in kops); add --topology private.");
@@ -628,7 +687,8 @@ class CrossFieldRules {
       image,
       nodeGroups: [defaultGroup, ...(s.nodeGroups ?? []).map((g) => nodeGroupSpec(g, defaultGroup))],
       topology: s.topology ?? D.DEFAULT_TOPOLOGY,
-      networking: s.networking ?? D.DEFAULT_NETWORKING,
+      networking: (s.networking ?? D.DEFAULT_NETWORKING) as Networking,
+      addonsMirror: s.addonsMirror?.replace(/\/+$/, ""),
       networkCidr,
       vpc: s.vpc,
       subnets: this.subnets,

@@ -16,7 +16,7 @@ import { UserError } from "../spec/problems";
 import { ValidatedSpec } from "../spec/validate";
 import { ClusterStack } from "./cluster-stack";
 import { removedMasterProblems } from "./continuity";
-import { tidyCdktfHcl } from "./hcl";
+import { JOURNAL_FILE, createStaging, switchTo } from "./output";
 
 /** The files synthesis writes into a stack directory, by output format. */
 export const STACK_FILES = {
@@ -40,11 +40,70 @@ export interface SynthesisResult {
  */
 export function loadForSynthesis(configDir: string, outdir: string, allowEtcdMemberRemoval: boolean): ValidatedSpec[] {
   const specs = loadSpecs(configDir);
+  unreadablePreviousOutput(specs, outdir);
   const problems = allowEtcdMemberRemoval ? [] : removedMasterProblems(specs, outdir);
   if (problems.length > 0) {
     throw new UserError(problems);
   }
   return specs;
+}
+
+/**
+ * Refuses a previous `cdk.tf.json` that is not a JSON object (truncated by a full disk, emptied,
+ * `null`): the guard against removing masters compares with it, and cannot vouch for a file it
+ * cannot read.
+ */
+function unreadablePreviousOutput(specs: readonly ValidatedSpec[], outdir: string): void {
+  const lines: string[] = [];
+  for (const { spec } of specs) {
+    const file = path.join(outdir, "stacks", spec.name, "cdk.tf.json");
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    let config: unknown;
+    try {
+      config = JSON.parse(text);
+    } catch {
+      config = undefined;
+    }
+    if (!config || typeof config !== "object" || Array.isArray(config)) {
+      lines.push(
+        `${file}: is not a Terraform configuration kopsform wrote (empty, truncated or not JSON), so the etcd guard ` +
+          "cannot compare the new masters with it. Restore it from version control, or remove it if you are sure no master was removed.",
+      );
+    }
+  }
+  if (lines.length > 0) {
+    throw new UserError(lines);
+  }
+}
+
+/**
+ * Synthesizes `specs` into `output` as one set (see stacks/output.ts): into a staging directory
+ * inside the output, then switched into place through the journal. Hold the output's lock. A switch
+ * that stops after its commit point keeps its staging directory and journal, so that the next run
+ * finishes it.
+ */
+export async function synthesizeInto(output: string, specs: readonly ValidatedSpec[], hcl: boolean): Promise<SynthesisResult> {
+  const staging = createStaging(output);
+  try {
+    const result = await synthesizeClusters(specs, staging, hcl);
+    switchTo(output, staging, {
+      stacks: result.stacks,
+      files: [...(hcl ? STACK_FILES.hcl : STACK_FILES.json), STACK_FILES.report],
+      // The other format's files, and the offline plan's credential-free override that kopsform
+      // releases before this one left in a stack directory when interrupted.
+      stale: [...(hcl ? STACK_FILES.json : STACK_FILES.hcl), "kopsform_offline_override.tf.json"],
+    });
+    return result;
+  } finally {
+    if (!fs.existsSync(path.join(output, JOURNAL_FILE))) {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
 }
 
 /** The part of cdktf's manifest that synthesizing some stacks produced. */
@@ -94,7 +153,7 @@ export async function synthesizeClusters(
       }));
     if (hcl) {
       const file = path.join(stackDir, STACK_FILES.hcl[0]);
-      fs.writeFileSync(file, await formatHcl(tidyCdktfHcl(fs.readFileSync(file, "utf8"))));
+      fs.writeFileSync(file, await formatHcl(fs.readFileSync(file, "utf8")));
     }
     for (const stale of hcl ? STACK_FILES.json : STACK_FILES.hcl) {
       fs.rmSync(path.join(stackDir, stale), { force: true });
@@ -138,13 +197,17 @@ export function synthesizeStacks(specs: readonly ValidatedSpec[], outdir: string
 }
 
 /**
- * Runs {@link synthesizeStacks} in a worker thread: stacks/synth-worker.js, or dist/synth-worker.js
- * beside the bundle (both next to this module once built).
+ * Runs {@link synthesizeStacks} in a worker thread: dist/synth-worker.js, the bundle `npm run build`
+ * makes beside dist/kopsform.js and dist/main.js (this module runs from dist/ there, and from its
+ * TypeScript source under the tests).
  */
 function synthesizeInWorker(specs: readonly ValidatedSpec[], outdir: string, hcl: boolean): Promise<ManifestPart> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, "synth-worker.js"), { workerData: { specs, outdir, hcl } });
-    worker.once("message", (part: ManifestPart) => resolve(part));
+    const dist = path.basename(__dirname) === "dist" ? __dirname : path.join(__dirname, "..", "dist");
+    const worker = new Worker(path.join(dist, "synth-worker.js"), { workerData: { specs, outdir, hcl } });
+    worker.once("message", (message: { part: ManifestPart } | { userError: string[] }) =>
+      "part" in message ? resolve(message.part) : reject(new UserError(message.userError)),
+    );
     worker.once("error", reject);
     worker.once("exit", (code) => {
       if (code !== 0) {

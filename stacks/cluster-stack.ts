@@ -6,6 +6,7 @@ import { Aspects, TerraformDataSource, TerraformElement, TerraformOutput, Terraf
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct, Node } from "constructs";
 import { SubnetRole } from "../spec/address-plan";
+import { addonFacts } from "../spec/addons";
 import { ClusterSpec } from "../spec/types";
 import { ApiEndpoint } from "../modules/api-endpoint";
 import { BASTION_INSTANCE_TYPE, Bastion } from "../modules/bastion";
@@ -18,14 +19,18 @@ import { Iam, partitionOf } from "../modules/iam";
 import { Images } from "../modules/images";
 import { LaunchTemplateChecks } from "../modules/launch-template-checks";
 import { Network } from "../modules/network";
+import { NodeTermination } from "../modules/node-termination";
 import { Nodes } from "../modules/nodes";
-import { RemovedBlock } from "../modules/removed-block";
 import { RunTimeConfig } from "../modules/run-time-config";
 import { SecurityGroups } from "../modules/security-groups";
 import { SshKey } from "../modules/ssh-key";
 import { DEFAULT_KUBERNETES_RUNTIME } from "../modules/user-data";
 import { ClusterTagging, clusterTags } from "../modules/tags";
 import { addBackend } from "./backend";
+import { writeStackHcl } from "./hcl";
+import { withEscapedLiterals } from "./literals";
+import { tagLimitProblems } from "./tag-limits";
+import { UserError } from "../spec/problems";
 
 /** Props of {@link ClusterStack}. */
 export interface ClusterStackProps {
@@ -94,20 +99,24 @@ export class ClusterStack extends TerraformStack {
       dnsZone: spec.dnsZone,
       privateDnsZone: spec.dns === "private",
     });
-
     const runTimeConfig = new RunTimeConfig(this, "run-time-config", {
       clusterName: spec.name,
       values: {
         bucket: bucket.bucket.id,
         "backup-bucket": spec.etcd.backups.bucket ?? bucket.bucket.id,
-        // Where masters' certificates and kubeconfigs, and nodes, reach the API: the internal load
-        // balancer, which admits them by security group wherever they run (issue 11).
+        // Where masters' certificates and kubeconfigs, nodes, and pods before any Service works (cilium's
+        // kube-proxy replacement) reach the API: the internal load balancer, which admits them by
+        // security group wherever they run.
         "api-endpoint": api.internalHostname,
+        // The name people reach the API by (export kubecfg: api.NAME, or the outward load balancer's
+        // name), which the API servers' certificates must name too.
+        "api-names": api.hostname,
       },
     });
     const iam = new Iam(this, "iam", {
       clusterName: spec.name,
       bastion: spec.bastion,
+      addons: { region: spec.region, networking: spec.networking },
       runTime: {
         region: spec.region,
         kmsKeyArn: key.key.arn,
@@ -150,6 +159,7 @@ export class ClusterStack extends TerraformStack {
       serviceCidr: spec.kubernetes.serviceCidr,
       runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.masters.policy ? [iam.masters.policy] : [])],
+      addons: addonFacts(spec),
     });
 
     // Retired members' volumes: forgotten by Terraform, kept in AWS (see modules/etcd-volumes.ts).
@@ -168,6 +178,12 @@ export class ClusterStack extends TerraformStack {
       tags,
       runtime: { ...DEFAULT_KUBERNETES_RUNTIME, packageRepository: spec.kubernetes.packageRepository },
       bootDependencies: [...bootReady, ...(iam.nodes.policy ? [iam.nodes.policy] : [])],
+    });
+
+    // Nodes drain before their instances terminate: lifecycle hooks, the events' queue and rules.
+    new NodeTermination(this, "node-termination", {
+      clusterName: spec.name,
+      groups: nodes.groups.map((g) => ({ name: g.node.id, autoscalingGroup: g.autoscalingGroup })),
     });
 
     if (spec.bastion && securityGroups.bastion && iam.bastions) {
@@ -235,13 +251,27 @@ export class ClusterStack extends TerraformStack {
   }
 
   /**
-   * cdktf 0.21's HCL renderer drops block types it does not know, `removed` among them; append the
-   * stack's `removed` blocks to its HCL (the JSON configuration carries them through toTerraform).
+   * The configuration, with every literal string escaped so that Terraform reads it as data (see
+   * stacks/literals.ts): a spec value never runs as a Terraform expression. Throws {@link UserError}
+   * when a resource would carry tags AWS refuses (see stacks/tag-limits.ts).
    */
-  toHclTerraform(): { hcl: string; metadata: unknown } {
-    const synthesized = super.toHclTerraform() as { hcl: string; metadata: unknown };
-    const removed = this.node.findAll().filter(RemovedBlock.isRemovedBlock).map((block) => block.toHcl());
-    return removed.length === 0 ? synthesized : { ...synthesized, hcl: [synthesized.hcl, ...removed].join("\n\n") };
+  toTerraform(): any {
+    const config = withEscapedLiterals(this, () => super.toTerraform());
+    // AWS's tag limits, ours included: refused here, before anything is written (exit 1).
+    const problems = tagLimitProblems(config);
+    if (problems.length > 0) {
+      throw new UserError(problems.map((p) => `${this.node.id}: ${p}`));
+    }
+    return config;
+  }
+
+  /**
+   * The HCL of `cdk.tf`: written by kopsform from the same configuration as the JSON (see
+   * stacks/hcl.ts), not by cdktf 0.21's HCL printer, which leaves quotes and backslashes unescaped
+   * and puts multi-line values in heredocs.
+   */
+  toHclTerraform(): { hcl: string; metadata: Record<string, unknown> } {
+    return writeStackHcl(this);
   }
 
   /** The construct id is the Terraform name: readable, and independent of where the construct sits. */

@@ -195,6 +195,11 @@ export function resolveRefs(value: string, names: { bucket: string }): string {
     if (/^aws_lb\.[^.]+\.dns_name$/.test(ref)) {
       return SIM_API_LB_NAME;
     }
+    // api.NAME with a DNS zone, and the termination handler's queue (config/node-termination-queue-url).
+    const named = /^aws_(route53_record|sqs_queue)\.([^.]+)\.(fqdn|url)$/.exec(ref);
+    if (named) {
+      return named[1] === "sqs_queue" ? `https://sqs.us-west-2.amazonaws.com/111122223333/${named[2]}` : `${named[2]}.sim.internal`;
+    }
     throw new Error(`the simulation cannot resolve the reference \${${ref}}`);
   });
 }
@@ -484,6 +489,9 @@ export class SimCluster {
       CONTAINERD_DOWNLOAD_URL: `${this.aws.endpoint}/downloads/containerd`,
       RUNC_DOWNLOAD_URL: `${this.aws.endpoint}/downloads/runc`,
       KUBERNETES_PACKAGE_REPOSITORY: `${this.aws.endpoint}/downloads/kubernetes`,
+      // No add-on: their artifacts come from their projects' sites, and their step is proven on its
+      // own (__tests__/boot-addons.test.ts); here the step runs with an empty list.
+      ADDONS: "",
     };
   }
 
@@ -827,6 +835,8 @@ function packKubernetesDownloads(downloads: string, gnupg: string): Record<strin
   gpg(["--passphrase", "", "--quick-gen-key", "kopsform simulation <sim@example.com>", "ed25519", "sign", "never"]);
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(["--with-colons", "--list-keys"]))?.[1] as string;
   const key = gpg(["--armor", "--export", fingerprint]);
+  // Making a key starts a gpg-agent for that home; it must not outlive the test.
+  execFileSync("gpgconf", ["--homedir", gnupg, "--kill", "all"], { stdio: "ignore" });
   for (const minor of new Set(SIM_PACKAGE_VERSIONS.map((v) => v.split(".").slice(0, 2).join(".")))) {
     const dir = path.join(downloads, "kubernetes", `v${minor}`, "deb");
     fs.mkdirSync(dir, { recursive: true });

@@ -18,6 +18,8 @@
 
 readonly KUBEADM_CONFIG="$ROOT/etc/kubernetes/kubeadm.yaml"
 readonly ADMIN_CONF="$ROOT/etc/kubernetes/admin.conf"
+# The further names of the API for its certificates (api_names), read by run_control_plane.
+API_NAMES=()
 
 # api_endpoint: the API's name (config/api-endpoint, written by Terraform).
 api_endpoint() {
@@ -29,9 +31,20 @@ api_endpoint() {
   printf '%s' "$endpoint"
 }
 
+# api_names: the further names the API is reached by (config/api-names, written by Terraform: the
+# name in users' kubeconfigs), one per line; none when the parameter is absent.
+api_names() {
+  local name
+  ssm_get "$(store_path config/api-names)" "$WORK_DIR/api-names" || return 0
+  for name in $(tr ',' ' ' <"$WORK_DIR/api-names"); do
+    [[ $name =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "config/api-names holds ${name@Q}, not a DNS name"
+    printf '%s\n' "$name"
+  done
+}
+
 # write_kubeadm_config ENDPOINT: the master's configuration (no secret in it).
 write_kubeadm_config() {
-  local endpoint=$1 minor=${KUBERNETES_VERSION#*.}
+  local endpoint=$1 minor=${KUBERNETES_VERSION#*.} name
   minor=${minor%%.*}
   mkdir -p "${KUBEADM_CONFIG%/*}"
   {
@@ -71,6 +84,7 @@ etcd:
 apiServer:
   certSANs:
     - "$endpoint"
+$(for name in "${API_NAMES[@]}"; do [[ $name == "$endpoint" ]] || printf '    - "%s"\n' "$name"; done)
     - "$PRIVATE_IP"
     - "127.0.0.1"
     - localhost
@@ -132,6 +146,8 @@ wait_for_api() {
 run_control_plane() {
   local endpoint
   endpoint="$(api_endpoint)"
+  api_names >"$WORK_DIR/api-names.list"
+  mapfile -t API_NAMES <"$WORK_DIR/api-names.list"
   write_kubeadm_config "$endpoint"
   kubeadm config validate --config "$KUBEADM_CONFIG" >"$WORK_DIR/kubeadm.out" 2>&1 ||
     die "kubeadm refuses the configuration $KUBEADM_CONFIG: $(one_line "$WORK_DIR/kubeadm.out")"
@@ -177,13 +193,14 @@ store_join_token() {
   log "stored a bootstrap token for nodes (valid 24 h) and the CA's hash"
 }
 
-# renew_join_token: a new 24-hour token, created in the API, then stored. The leader of etcd main
+# renew_join_token: a new 24-hour token, made by kubeadm in the API (printed, never passed as an
+# argument: arguments are readable by every local process), then stored. The leader of etcd main
 # runs it hourly (kopsform-join-token.timer), so a node always finds a valid token.
 renew_join_token() {
   local token
-  token="$(new_token)"
-  kubeadm token create "$token" --ttl 24h0m0s --description "kopsform: nodes joining $CLUSTER_NAME" \
-    --kubeconfig "$ADMIN_CONF" >/dev/null 2>"$WORK_DIR/err" || die "kubeadm could not create a bootstrap token: $(one_line "$WORK_DIR/err")"
+  token="$(kubeadm token create --ttl 24h0m0s --description "kopsform: nodes joining $CLUSTER_NAME" \
+    --kubeconfig "$ADMIN_CONF" 2>"$WORK_DIR/err")" || die "kubeadm could not create a bootstrap token: $(one_line "$WORK_DIR/err")"
+  [[ $token =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "kubeadm printed a bootstrap token of an unexpected form"
   store_join_token "$token"
 }
 
@@ -191,10 +208,11 @@ renew_join_token() {
 # bootstrap token (else kubeadm's bootstrap-token phase makes a random one nobody stores), in a
 # file readable by root only, in the working directory (removed when the boot ends).
 with_bootstrap_token() {
-  (umask 077 && awk -v t="$1" '{ print }
+  # The token reaches awk in its environment (readable by root only), not in its arguments.
+  (umask 077 && KOPSFORM_TOKEN="$1" awk '{ print }
     $0 == "kind: InitConfiguration" {
       print "bootstrapTokens:"
-      print "  - token: \"" t "\""
+      print "  - token: \"" ENVIRON["KOPSFORM_TOKEN"] "\""
       print "    ttl: 24h0m0s"
       print "    usages: [signing, authentication]"
       print "    groups: [\"system:bootstrappers:kubeadm:default-node-token\"]"
@@ -221,7 +239,7 @@ run_cluster_wide_once() {
   log "running the cluster-wide steps (this master owns them)"
   token="$(new_token)"
   phase upload-config all
-  phase_with "$(with_bootstrap_token "$token")" bootstrap-token
+  phase_with "$(with_bootstrap_token "$token")" bootstrap-token --skip-token-print
   phase addon coredns
   if [[ $KUBE_PROXY == true ]]; then
     phase addon kube-proxy
