@@ -114,7 +114,7 @@ describe("retiring etcd members in a fresh clone", () => {
     const stack = path.join(dir, "cdktf.out", "stacks", NAME);
     const hcl = fs.readFileSync(path.join(stack, "cdk.tf"), "utf8");
     for (const address of RETIRED_VOLUMES) {
-      expect(hcl).toContain(`removed {\n  from = ${address}\n\n  lifecycle {\n    destroy = false\n  }\n}`);
+      expect(hcl).toContain(`removed {\n  from = ${address}\n  lifecycle {\n    destroy = false\n  }\n}`);
     }
     const tf = terraformIn(stack);
     expect(tf.fmtCheck().stdout).toBe("");

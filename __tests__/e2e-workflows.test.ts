@@ -88,7 +88,7 @@ describe("cdktf diff", () => {
       ],
       { cwd: root, encoding: "utf8", env: { ...process.env, ...terraformIn(stack).environment(), CI: "1" } },
     );
-    expect(r.stdout).toMatch(/Plan: 104 to add, 0 to change, 0 to destroy\./);
+    expect(r.stdout).toMatch(/Plan: 107 to add, 0 to change, 0 to destroy\./);
     expect(r.status).toBe(0);
   });
 });

@@ -100,6 +100,7 @@ function baseSpec(): Record<string, any> {
   return {
     name: NAME,
     zones: ["us-west-2a"],
+    etcdMembers: ["a"],
     sshPublicKey: `${SSH_KEY} admin@example.com`,
     cloudLabels: { Team: "Dev" },
     nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 1, labels: { role: "gpu" } }],

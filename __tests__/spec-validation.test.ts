@@ -356,3 +356,14 @@ describe("the etcd member record (etcdMembers, retiredEtcdMembers)", () => {
     ]);
   });
 });
+
+describe("node labels the kubelet registers", () => {
+  it.each([["kops.k8s.io/instancegroup"], ["node-role.kubernetes.io/worker"], ["kubernetes.io/role"], ["k8s.io/x"]])("refuses %s, which the kubelet would refuse at start", (key) => {
+    const problems = problemsOf({ ...base, nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 1, labels: { [key]: "x" } }] });
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^nodeGroups\\[0\\]\\.labels\\.${key.replace(/[./]/g, "\\$&")}: .*the kubelet refuses to register`))]);
+  });
+
+  it.each([["node.kubernetes.io/exclude-from-external-load-balancers"], ["kubelet.kubernetes.io/x"], ["topology.kubernetes.io/zone"], ["example.com/role"], ["team"]])("accepts %s", (key) => {
+    expect(problemsOf({ ...base, nodeGroups: [{ name: "gpu", minSize: 0, maxSize: 1, labels: { [key]: "x" } }] })).toEqual([]);
+  });
+});

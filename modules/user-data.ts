@@ -12,7 +12,7 @@ import { createHash } from "crypto";
 import { gzipSync } from "fflate";
 import YAML from "yaml";
 import { AddonFacts } from "../spec/addons";
-import { checkDnsName, checkLabelKey, checkLabelValue, checkMirrorUrl, checkTaint, taintKeyAndEffect } from "../spec/checks";
+import { checkDnsName, checkLabelValue, checkMirrorUrl, checkNodeLabelKey, checkTaint, taintKeyAndEffect } from "../spec/checks";
 import * as D from "../spec/defaults";
 import { NETWORKING_OPTIONS } from "../spec/networking";
 import { ADDON_NAMES } from "../spec/pins";
@@ -414,7 +414,7 @@ function addonEnv(addons: AddonFacts): Record<string, string> {
 function checkLabels(problems: Problems, labels: Readonly<Record<string, string>>): string {
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const message = checkLabelKey(key) ?? (typeof value === "string" ? checkLabelValue(value) : `${JSON.stringify(value)} is not a string.`);
+    const message = checkNodeLabelKey(key) ?? (typeof value === "string" ? checkLabelValue(value) : `${JSON.stringify(value)} is not a string.`);
     if (message) {
       problems.report(`labels.${key}`, message);
     } else {

@@ -394,6 +394,46 @@ export function checkLabelKey(key: string): string | undefined {
         "1-63 letters, digits and . _ - that starts and ends with a letter or digit (for example nvidia.com/gpu).";
 }
 
+/** The kubernetes.io labels the kubelet may set itself (its --node-labels accepts these only). */
+const KUBELET_OWN_LABELS = new Set([
+  "kubernetes.io/hostname",
+  "kubernetes.io/arch",
+  "kubernetes.io/os",
+  "beta.kubernetes.io/arch",
+  "beta.kubernetes.io/os",
+  "beta.kubernetes.io/instance-type",
+  "node.kubernetes.io/instance-type",
+  "failure-domain.beta.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "topology.kubernetes.io/zone",
+]);
+
+/**
+ * A node group's label as the kubelet registers it (--node-labels): besides being a label, a key under
+ * kubernetes.io or k8s.io (or their subdomains) is refused by the kubelet, which then does not start,
+ * unless it is one of its own or under kubelet.kubernetes.io/ or node.kubernetes.io/ (the
+ * NodeRestriction rules). Such labels are for controllers to set, not nodes.
+ */
+export function checkNodeLabelKey(key: string): string | undefined {
+  const label = checkLabelKey(key);
+  if (label) {
+    return label;
+  }
+  const slash = key.indexOf("/");
+  const prefix = slash < 0 ? "" : key.slice(0, slash);
+  const restricted = ["kubernetes.io", "k8s.io"].some((d) => prefix === d || prefix.endsWith(`.${d}`));
+  const allowed =
+    KUBELET_OWN_LABELS.has(key) || ["kubelet.kubernetes.io", "node.kubernetes.io"].some((d) => prefix === d || prefix.endsWith(`.${d}`));
+  if (restricted && !allowed) {
+    return (
+      `${JSON.stringify(key)} is under ${prefix}, which the kubelet refuses to register (it would not start, and the node ` +
+      "would never join); use your own prefix (for example example.com/role), or node.kubernetes.io/ or kubelet.kubernetes.io/."
+    );
+  }
+  return undefined;
+}
+
 /** A Kubernetes label value: empty, or 1-63 letters, digits and . _ -, alphanumeric at both ends. */
 export function checkLabelValue(value: string): string | undefined {
   return value === "" || LABEL_NAME.test(value)

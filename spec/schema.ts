@@ -22,7 +22,7 @@ import {
   checkEtcdVersion,
   checkImage,
   checkInstanceType,
-  checkLabelKey,
+  checkNodeLabelKey,
   checkLabelValue,
   checkKubernetesVersion,
   checkMirrorUrl,
@@ -99,7 +99,7 @@ const taints = z.array(checked(checkTaint)).superRefine((list, ctx) => {
 /** Node labels: Kubernetes label keys and values. */
 const nodeLabels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
   for (const [key, value] of Object.entries(labels)) {
-    const message = checkLabelKey(key) ?? checkLabelValue(value);
+    const message = checkNodeLabelKey(key) ?? checkLabelValue(value);
     if (message) {
       ctx.addIssue({ code: "custom", message, path: [key] });
     }

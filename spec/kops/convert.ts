@@ -695,6 +695,22 @@ class Converter {
     return value;
   }
 
+  /**
+   * An instance group's nodeLabels, less kops's own kops.k8s.io/instancegroup (kops-controller sets it;
+   * the kubelet refuses labels under k8s.io from its flags), which is said in the report.
+   */
+  private nodeLabels(doc: Doc): Record<string, string> {
+    const labels = { ...(doc.map("spec.nodeLabels") ?? {}) };
+    if ("kops.k8s.io/instancegroup" in labels) {
+      delete labels["kops.k8s.io/instancegroup"];
+      this.report.once(
+        this.report.notes,
+        say`Node labels kops.k8s.io/instancegroup are left out: kops's controller sets that label, and the kubelet refuses labels under k8s.io (kopsform tags each group's instances with kops.k8s.io/instancegroup instead).`,
+      );
+    }
+    return labels;
+  }
+
   private checkManager(doc: Doc): void {
     const manager = doc.str("spec.manager");
     if (manager !== undefined && manager !== "CloudGroup") {
@@ -920,7 +936,7 @@ class Converter {
         maxSize,
         volumeSize: doc.num("spec.rootVolumeSize"),
         image: this.imageOf(doc),
-        labels: doc.map("spec.nodeLabels") ?? {},
+        labels: this.nodeLabels(doc),
         taints: doc.strings("spec.taints") ?? [],
         securityGroups: doc.strings("spec.additionalSecurityGroups") ?? [],
       };
