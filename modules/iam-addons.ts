@@ -15,6 +15,7 @@
  *   lifecycle actions only on this cluster's groups that it manages (the node groups).
  */
 import { Networking } from "../spec/networking";
+import { partitionOf } from "./names";
 import { CLUSTER_TAG, MASTER_ROLE_TAG } from "./tags";
 import { NTH_MANAGED_TAG, terminationQueueName } from "./node-termination";
 
@@ -37,23 +38,6 @@ export interface AddonIamProps {
 
 /** The tag the EBS CSI driver puts on every volume it creates. */
 export const EBS_CSI_VOLUME_TAG = "ebs.csi.aws.com/cluster";
-
-/** The AWS partition of a region: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`. */
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) {
-    return "aws-cn";
-  }
-  if (region.startsWith("us-gov-")) {
-    return "aws-us-gov";
-  }
-  if (region.startsWith("us-isob-")) {
-    return "aws-iso-b";
-  }
-  if (region.startsWith("us-iso-")) {
-    return "aws-iso";
-  }
-  return "aws";
-}
 
 /** The masters' statements for the cloud controller, the EBS CSI driver and the termination handler. */
 export function masterAddonStatements(props: AddonIamProps): AddonStatement[] {

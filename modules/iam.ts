@@ -10,7 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { Networking } from "../spec/networking";
 import { AddonStatement, masterAddonStatements, nodeAddonStatements } from "./iam-addons";
-import { IAM_NAME_MAX, clusterSlug, limitedName } from "./names";
+import { IAM_NAME_MAX, clusterSlug, limitedName, partitionOf } from "./names";
 import { CLUSTER_TAG, MASTER_ROLE_TAG, NODE_ROLE_TAG } from "./tags";
 
 /** A role and the instance profile that wraps it (one role per profile). */
@@ -114,20 +114,6 @@ export class Iam extends Construct {
     }
     return { role: iamRole, profile, policy };
   }
-}
-
-/** The partition of a region's ARNs. */
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) {
-    return "aws-cn";
-  }
-  if (region.startsWith("us-gov-")) {
-    return "aws-us-gov";
-  }
-  if (region.startsWith("us-isob-")) {
-    return "aws-iso-b";
-  }
-  return region.startsWith("us-iso-") ? "aws-iso" : "aws";
 }
 
 /** The ARN of the cluster's run-time store parameters under `path` (`config/*`, `pki/*`). */

@@ -37,3 +37,20 @@ export const LB_NAME_MAX = 32;
 export function apiLoadBalancerId(clusterName: string, scheme: "internal" | "public"): string {
   return scheme === "internal" ? `api-${clusterSlug(clusterName)}` : `api-public-${clusterSlug(clusterName)}`;
 }
+
+/** The AWS partition of a region: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) {
+    return "aws-cn";
+  }
+  if (region.startsWith("us-gov-")) {
+    return "aws-us-gov";
+  }
+  if (region.startsWith("us-isob-")) {
+    return "aws-iso-b";
+  }
+  if (region.startsWith("us-iso-")) {
+    return "aws-iso";
+  }
+  return "aws";
+}
