@@ -23,12 +23,13 @@ import {
 import { InvalidInputError } from "../spec/problems";
 import { validateClusterSpec } from "../spec/validate";
 import { SEED_1, SEED_2, validSpec } from "./helpers/cluster";
+import { withEtcdRecord } from "./helpers/specs";
 
 const base = { name: "hacluster.example.com", zones: ["us-west-2a", "us-west-2b", "us-west-2c"] };
 
 function problemsOf(fields: Record<string, unknown>): string[] {
   try {
-    validateClusterSpec(fields, { kind: "file", path: "clusters/x.yaml" });
+    validateClusterSpec(withEtcdRecord(fields), { kind: "file", path: "clusters/x.yaml" });
   } catch (e) {
     if (e instanceof InvalidInputError) {
       return e.problems.map((p) => `${p.field}: ${p.message}`);

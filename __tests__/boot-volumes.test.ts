@@ -306,7 +306,7 @@ describe("installing etcd", () => {
     const r = await one.run(["steps/etcd-install.sh"], INSTALL);
     expect(r.code).toBe(1);
     expect(one.log()).toContain("failed 2 times, the last with: curl: (22) The requested URL returned error: 404");
-    expect(one.log()).toContain("could not download etcd from");
+    expect(one.log()).toContain("giving up: could not download http://");
     expect(one.instance.health).toBe("Unhealthy respect-grace=false");
   });
 });

@@ -14,6 +14,7 @@ import { CommandResult } from "./helpers/cli";
 import { SEED_1, snapshot, tempDir } from "./helpers/cluster";
 import { JOURNAL_FILE, LOCK_FILE, STAGING_PREFIX } from "../stacks/output";
 import { MAX_SPEC_BYTES } from "../spec/load";
+import { withEtcdRecord } from "./helpers/specs";
 
 const BIN = path.join(__dirname, "..", "bin", "kopsform.js");
 const NAME = "hacluster.example.com";
@@ -37,7 +38,7 @@ function project(specs: Record<string, unknown>[] = [SEED_1]): string {
   const dir = tempDir("robust");
   fs.mkdirSync(path.join(dir, "clusters"));
   for (const spec of specs) {
-    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(spec));
+    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(withEtcdRecord(spec)));
   }
   return dir;
 }
@@ -113,7 +114,7 @@ describe("a config directory holding what is not a spec", () => {
     const r = synth(dir);
     expectOneLine(r, /\(YAML\): key "k7" appears twice in one mapping \(line 100003\); keep one\./);
     expect(Date.now() - started).toBeLessThan(30_000);
-    fs.writeFileSync(path.join(dir, "clusters", "big.example.com.yaml"), ["name: big.example.com", "zones: [us-west-2a]", ...keys, ""].join("\n"));
+    fs.writeFileSync(path.join(dir, "clusters", "big.example.com.yaml"), ["name: big.example.com", "zones: [us-west-2a]", "etcdMembers: [a]", ...keys, ""].join("\n"));
     const unknown = synth(dir);
     expectOneLine(unknown, /k0: unknown field \(also: k1, k2, k3, k4, k5 and 99994 more\)/);
   });

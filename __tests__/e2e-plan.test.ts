@@ -13,6 +13,7 @@ import { LOCK_FILE, OFFLINE_DIR_PREFIX } from "../stacks/output";
 import { kopsform } from "./helpers/cli";
 import { tempDir } from "./helpers/cluster";
 import { requireTerraform } from "./helpers/terraform";
+import { withEtcdRecord } from "./helpers/specs";
 
 const BIN = path.join(__dirname, "..", "bin", "kopsform.js");
 const SMALL = { name: "small.example.com", zones: ["us-west-2a"], flowLogs: false };
@@ -22,7 +23,7 @@ async function synthesized(specs: Record<string, unknown>[]): Promise<{ dir: str
   const dir = tempDir("e2e-plan");
   fs.mkdirSync(path.join(dir, "clusters"));
   for (const spec of specs) {
-    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(spec));
+    fs.writeFileSync(path.join(dir, "clusters", `${spec.name as string}.yaml`), YAML.stringify(withEtcdRecord(spec)));
   }
   const out = path.join(dir, "cdktf.out");
   const r = await kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", out]);
@@ -196,7 +197,7 @@ function firstOfType(stackDir: string, type: string): string {
 function oldSpecFile(dir: string): string {
   fs.mkdirSync(path.join(dir, "kopsform-removed"));
   const file = path.join(dir, "kopsform-removed", "old.example.com.yaml");
-  fs.writeFileSync(file, YAML.stringify({ ...SMALL, name: "old.example.com" }));
+  fs.writeFileSync(file, YAML.stringify(withEtcdRecord({ ...SMALL, name: "old.example.com" })));
   return file;
 }
 

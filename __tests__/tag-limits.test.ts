@@ -8,6 +8,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { kopsform } from "./helpers/cli";
 import { snapshot, tempDir } from "./helpers/cluster";
+import { withEtcdRecord } from "./helpers/specs";
 
 const NAME = "tags.example.com";
 
@@ -19,7 +20,7 @@ function labels(count: number): Record<string, string> {
 async function synth(spec: Record<string, unknown>) {
   const dir = tempDir("tag-limits");
   fs.mkdirSync(path.join(dir, "clusters"));
-  fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), YAML.stringify({ name: NAME, zones: ["us-west-2a"], ...spec }));
+  fs.writeFileSync(path.join(dir, "clusters", `${NAME}.yaml`), YAML.stringify(withEtcdRecord({ name: NAME, zones: ["us-west-2a"], ...spec })));
   const out = path.join(dir, "cdktf.out");
   const r = await kopsform(["synth", "--config-dir", path.join(dir, "clusters"), "--output", out]);
   return { ...r, out, dir };

@@ -83,6 +83,8 @@ export interface NodeTerminationProps {
 /** The queue, the rules that feed it, and the node groups' hooks. */
 export class NodeTermination extends Construct {
   readonly queue: SqsQueue;
+  /** config/node-termination-queue-url, which the masters' add-on step reads. */
+  readonly parameter: SsmParameter;
   readonly rules: readonly CloudwatchEventRule[];
 
   constructor(scope: Construct, id: string, props: NodeTerminationProps) {
@@ -175,7 +177,7 @@ export class NodeTermination extends Construct {
       });
     }
 
-    new SsmParameter(this, "config-node-termination-queue-url", {
+    this.parameter = new SsmParameter(this, "config-node-termination-queue-url", {
       name: terminationQueueParameter(props.clusterName),
       type: "String",
       value: this.queue.url,

@@ -182,10 +182,15 @@ export class ClusterStack extends TerraformStack {
     });
 
     // Nodes drain before their instances terminate: lifecycle hooks, the events' queue and rules.
-    new NodeTermination(this, "node-termination", {
+    const termination = new NodeTermination(this, "node-termination", {
       clusterName: spec.name,
       groups: nodes.groups.map((g) => ({ name: g.node.id, autoscalingGroup: g.autoscalingGroup })),
     });
+    // Its queue's URL is a config parameter like the others: no instance starts before it exists
+    // (it depends on the queue only, so this makes no cycle with the groups' lifecycle hooks).
+    for (const group of [...controlPlane.groups, ...nodes.groups]) {
+      group.autoscalingGroup.dependsOn = [...(group.autoscalingGroup.dependsOn ?? []), termination.parameter.fqn];
+    }
 
     if (spec.bastion && securityGroups.bastion && iam.bastions) {
       new Bastion(this, "bastion", {
