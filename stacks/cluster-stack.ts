@@ -2,7 +2,7 @@
  * One cluster, one stack: the provider, the backend, the cluster's tags and the modules, wired
  * together. No resource is made here; each lives in the module of its concern under modules/.
  */
-import { Aspects, TerraformDataSource, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, TerraformDataSource, TerraformElement, TerraformOutput, TerraformStack, dependable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct, Node } from "constructs";
 import { SubnetRole } from "../spec/address-plan";
@@ -189,7 +189,7 @@ export class ClusterStack extends TerraformStack {
     // Its queue's URL is a config parameter like the others: no instance starts before it exists
     // (it depends on the queue only, so this makes no cycle with the groups' lifecycle hooks).
     for (const group of [...controlPlane.groups, ...nodes.groups]) {
-      group.autoscalingGroup.dependsOn = [...(group.autoscalingGroup.dependsOn ?? []), termination.parameter.fqn];
+      group.autoscalingGroup.dependsOn = [...(group.autoscalingGroup.dependsOn ?? []), dependable(termination.parameter)];
     }
 
     if (spec.bastion && securityGroups.bastion && iam.bastions) {
