@@ -46,7 +46,7 @@ describe("retired members", () => {
     const dir = tempDir("retired-hcl");
     const stack = (await synthToDir(dir, [RETIRED], true))["hacluster.example.com"];
     const hcl = fs.readFileSync(path.join(stack, "cdk.tf"), "utf8");
-    const blocks = [...hcl.matchAll(/^removed \{\n  from = (\S+)\n\n  lifecycle \{\n    destroy = false\n  \}\n\}$/gm)].map((m) => m[1]);
+    const blocks = [...hcl.matchAll(/^removed \{\n  from = (\S+)\n  lifecycle \{\n    destroy = false\n  \}\n\}$/gm)].map((m) => m[1]);
     expect(blocks).toEqual(["b", "c"].flatMap((m) => [`aws_ebs_volume.${m}-etcd-main-${SLUG}`, `aws_ebs_volume.${m}-etcd-events-${SLUG}`]));
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -84,6 +84,12 @@ export const NAME_RULES: Readonly<Record<string, Readonly<Record<string, NameRul
     description: { pattern: PRINTABLE, min: 0, max: 1024, source: "SSM PutParameter Description" },
   },
   aws_s3_bucket: { bucket: { pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, min: 3, max: 63, source: "S3 bucket naming rules" } },
+  aws_autoscaling_lifecycle_hook: { name: { pattern: /^[A-Za-z0-9\-_/]+$/, min: 1, max: 255, source: "Auto Scaling PutLifecycleHook LifecycleHookName" } },
+  aws_cloudwatch_event_rule: {
+    name: { pattern: /^[.\-_A-Za-z0-9]+$/, min: 1, max: 64, source: "EventBridge PutRule Name" },
+    description: { pattern: PRINTABLE, min: 0, max: 512, source: "EventBridge PutRule Description" },
+  },
+  aws_sqs_queue: { name: { pattern: /^[A-Za-z0-9_-]+$/, min: 1, max: 80, source: "SQS CreateQueue QueueName (standard queues)" } },
   aws_route53_record: { name: null },
   aws_vpc_dhcp_options: { domain_name: null },
 };
