@@ -22,6 +22,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { SimCluster, SimInstance } from "./sim/cluster";
+import { scenarioSequence } from "./sim/scenarios";
 
 const NAME = "sim.example.com";
 const SPEC = {
@@ -50,24 +51,7 @@ async function expectMembers(cluster: "main" | "events", askedOf: string, names:
   return Object.fromEntries(members.map((m) => [m.name, m.id]));
 }
 
-/**
- * A scenario: the scenarios build on each other, so once one fails the later ones fail at once
- * (saying so) instead of waiting out their bounds on a broken cluster.
- */
-let broken = "";
-function scenario(name: string, fn: () => Promise<void> | void): void {
-  it(name, async () => {
-    if (broken) {
-      throw new Error(`not run: scenario "${broken}" failed before it`);
-    }
-    try {
-      await fn();
-    } catch (e) {
-      broken = name;
-      throw e;
-    }
-  });
-}
+const scenario = scenarioSequence();
 
 /** etcd's own account of a member's main data on its volume (read from the file; etcd must be stopped). */
 function dbStatus(member: string): { hash: string; revision: number; keys: number } {

@@ -20,6 +20,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { validateKubeadmDocuments } from "./helpers/kubeadm-schema";
 import { SIM_API_LB_NAME, SimCluster, SimInstance } from "./sim/cluster";
+import { scenarioSequence } from "./sim/scenarios";
 
 const NAME = "k8s.example.com";
 const SPEC = {
@@ -38,20 +39,7 @@ jest.setTimeout(900_000);
 let sim: SimCluster;
 const measured: Record<string, number> = {};
 
-let broken = "";
-function scenario(name: string, fn: () => Promise<void> | void): void {
-  it(name, async () => {
-    if (broken) {
-      throw new Error(`not run: scenario "${broken}" failed before it`);
-    }
-    try {
-      await fn();
-    } catch (e) {
-      broken = name;
-      throw e;
-    }
-  });
-}
+const scenario = scenarioSequence();
 
 const param = (name: string) => sim.aws.parameters.get(`/kopsform/${NAME}/${name}`);
 const k8sPki = (instance: SimInstance, file: string) => path.join(instance.root, "etc", "kubernetes", "pki", file);
